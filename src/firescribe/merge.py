@@ -1,0 +1,138 @@
+"""Merge a file's chunk results into transcripts: JSON, TXT, SRT, VTT, TSV.
+
+Times are on the original media's timeline. Subtitle cues are cut from word timestamps
+when the backend gives them (at pauses, sentence ends, or length limits); otherwise one
+cue per segment. Outputs hold no run-specific data (time, host), so the same input and
+config give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pysubs2
+
+from firescribe import __version__
+from firescribe.io import dumps_json, read_json, write_text
+
+SENTENCE_END = (".", "?", "!", "。", "？", "！")
+CJK = ("\u3400", "\u9fff")
+
+
+@dataclass(frozen=True)
+class CueParams:
+    max_cue_s: float = 7.0
+    max_cue_chars: int = 84
+    cue_gap_s: float = 0.6
+
+
+def _join(words: list[dict]) -> str:
+    # whisper words carry their leading space; FireRedASR tokens of CJK carry none
+    return "".join(w["text"] for w in words).strip()
+
+
+def words_to_cues(words: list[dict], p: CueParams) -> list[dict]:
+    cues: list[list[dict]] = []
+    for w in words:
+        if cues:
+            cur = cues[-1]
+            gap = w["start"] - cur[-1]["end"]
+            too_long = w["end"] - cur[0]["start"] > p.max_cue_s or len(_join(cur + [w])) > p.max_cue_chars
+            sentence_done = cur[-1]["text"].strip().endswith(SENTENCE_END)
+            if not (gap >= p.cue_gap_s or too_long or sentence_done):
+                cur.append(w)
+                continue
+        cues.append([w])
+    return [{"start": c[0]["start"], "end": c[-1]["end"], "text": _join(c), "words": c} for c in cues]
+
+
+def build_cues(segments: list[dict], p: CueParams) -> list[dict]:
+    cues = []
+    for s in segments:
+        if s.get("words"):
+            cues.extend(words_to_cues(s["words"], p))
+        elif s["text"].strip():
+            cues.append({"start": s["start"], "end": s["end"], "text": s["text"].strip(), "words": []})
+    return [c for c in cues if c["text"]]
+
+
+def plain_text(cues: list[dict]) -> str:
+    parts: list[str] = []
+    for c in cues:
+        t = c["text"]
+        if parts and not (t[:1] >= CJK[0] and t[:1] <= CJK[1]):
+            parts.append(" ")
+        parts.append(t)
+    return "".join(parts).strip()
+
+
+def merge_transcript(sample: str, info: dict, plan: dict, chunk_docs: list[dict], params: dict, p: CueParams) -> dict:
+    segments = [s for doc in chunk_docs for u in doc["units"] for s in u["segments"]]
+    segments.sort(key=lambda s: (s["start"], s["end"]))
+    cues = build_cues(segments, p)
+    status, reason = info["status"], info.get("reason", "")
+    if status == "ok" and not cues:
+        status, reason = "empty", "no speech found" if not plan["units"] else "no words recognised"
+    engine = chunk_docs[0]["engine"] if chunk_docs else None
+    return {
+        "sample": sample,
+        "source": info["source"],
+        "status": status,
+        "reason": reason,
+        "warnings": info.get("warnings", []),
+        "duration": info["duration"],
+        "speech_seconds": round(sum(b - a for a, b in plan["units"]), 3),
+        "n_units": len(plan["units"]),
+        "firescribe_version": __version__,
+        "engine": engine,
+        "params": params,
+        "text": plain_text(cues),
+        "segments": [
+            {
+                "start": c["start"],
+                "end": c["end"],
+                "text": c["text"],
+                "words": [{"start": w["start"], "end": w["end"], "text": w["text"].strip(), "confidence": w.get("confidence")} for w in c["words"]],
+            }
+            for c in cues
+        ],
+    }
+
+
+def subtitles(doc: dict, fmt: str) -> str:
+    subs = pysubs2.SSAFile()
+    for s in doc["segments"]:
+        subs.append(pysubs2.SSAEvent(start=int(round(s["start"] * 1000)), end=int(round(s["end"] * 1000)), text=s["text"]))
+    return subs.to_string(fmt)
+
+
+def segments_tsv(doc: dict) -> str:
+    df = pd.DataFrame([{"start": f"{s['start']:.3f}", "end": f"{s['end']:.3f}", "text": s["text"]} for s in doc["segments"]], columns=["start", "end", "text"])
+    return df.to_csv(sep="\t", index=False, lineterminator="\n")
+
+
+def write_outputs(doc: dict, out: dict[str, str]) -> None:
+    """``out`` maps format (json, txt, srt, vtt, tsv) to a path; each written atomically."""
+    text = doc["text"]
+    contents = {
+        "json": dumps_json(doc),
+        "txt": text + "\n" if text else "",
+        "srt": subtitles(doc, "srt") if doc["segments"] else "",
+        "vtt": subtitles(doc, "vtt") if doc["segments"] else "WEBVTT\n",
+        "tsv": segments_tsv(doc),
+    }
+    for fmt, path in out.items():
+        write_text(path, contents[fmt])
+
+
+def run_merge(sample: str, info_json: str, plan_json: str, chunk_jsons: list[str], params: dict, cue: CueParams, out: dict[str, str]) -> dict:
+    chunks = sorted((read_json(p) for p in chunk_jsons), key=lambda d: d["chunk"])
+    doc = merge_transcript(sample, read_json(info_json), read_json(plan_json), chunks, params, cue)
+    write_outputs(doc, out)
+    return doc
+
+
+def output_paths(base: str | Path) -> dict[str, str]:
+    return {fmt: f"{base}.{fmt}" for fmt in ("json", "txt", "srt", "vtt", "tsv")}

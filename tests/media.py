@@ -1,0 +1,94 @@
+"""Synthesize test media with known text and timing: espeak-ng speech, sox pauses, ffmpeg encode."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please call Stella and ask her to bring these things with her from the store.",
+    "We will meet at the station at nine in the morning.",
+    "The weather today is sunny with a light breeze from the west.",
+    "She sells sea shells by the sea shore.",
+    "A journey of a thousand miles begins with a single step.",
+    "Reading books is a wonderful way to learn about the world.",
+    "The train was late because of heavy snow on the tracks.",
+    "My favourite colour is green, like the leaves in spring.",
+    "Turn left at the next corner and walk two blocks north.",
+    "Coffee and tea are the most popular drinks in the office.",
+    "The children played football in the park until sunset.",
+    "He opened the window to let some fresh air into the room.",
+    "Music can change the mood of a room in a few seconds.",
+    "Remember to switch off the lights when you leave the house.",
+    "The museum opens at ten and closes at six every day.",
+    "Our team finished the project two weeks ahead of schedule.",
+    "Fresh bread smells wonderful early in the morning.",
+    "The river flows slowly through the green valley.",
+    "Please write your name at the top of the first page.",
+]
+
+
+@dataclass
+class Utterance:
+    text: str
+    start: float
+    end: float
+
+
+def _duration(wav: Path) -> float:
+    with wave.open(str(wav)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def speak(text: str, out: Path, rate: int = 16000, voice: str = "en-us", speed: int = 160) -> None:
+    raw = out.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
+    subprocess.run(["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
+    raw.unlink()
+
+
+def speech_track(sentences: list[str], pauses: list[float], out: Path, voice: str = "en-us") -> list[Utterance]:
+    """A WAV of the sentences, each followed by the given pause; returns the true times."""
+    tmp = out.parent / (out.stem + "_parts")
+    tmp.mkdir(parents=True, exist_ok=True)
+    parts, utts, t = [], [], 0.0
+    for i, (text, pause) in enumerate(zip(sentences, pauses)):
+        sp = tmp / f"s{i:03d}.wav"
+        speak(text, sp, voice=voice)
+        # espeak pads a little silence at both ends; measure the voiced span with sox's silence trim
+        trimmed = tmp / f"t{i:03d}.wav"
+        subprocess.run(["sox", str(sp), str(trimmed), "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"], check=True)
+        d = _duration(trimmed)
+        utts.append(Utterance(text, round(t, 3), round(t + d, 3)))
+        sil = tmp / f"p{i:03d}.wav"
+        subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", str(pause)], check=True)
+        parts += [trimmed, sil]
+        t += d + pause
+    subprocess.run(["sox", *map(str, parts), str(out)], check=True)
+    for p in tmp.iterdir():
+        p.unlink()
+    tmp.rmdir()
+    return utts
+
+
+def encode(wav: Path, out: Path, *args: str) -> Path:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args[:0], "-i", str(wav), *args, str(out)], check=True)
+    return out
+
+
+def to_mp4_aac(wav: Path, out: Path) -> Path:
+    """MP4 with a black video track and AAC audio, like a screen recording."""
+    dur = _duration(wav)
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=c=black:s=160x120:r=5:d={dur:.2f}",
+         "-i", str(wav), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", "-ar", "44100", "-shortest", str(out)],
+        check=True,
+    )
+    return out
+
+
+def to_mkv_opus_48k_stereo(wav: Path, out: Path) -> Path:
+    return encode(wav, out, "-c:a", "libopus", "-b:a", "48k", "-ar", "48000", "-ac", "2")
