@@ -15,9 +15,13 @@ include: "rules/common.smk"
 
 rule all:
     input:
-        expand(RESULTS + "/transcripts/{sample}.{ext}", sample=SAMPLES.index, ext=FORMATS),
-        RESULTS + "/corpus.tsv",
-        RESULTS + "/corpus.parquet",
+        expand("results/transcripts/{sample}.{ext}", sample=SAMPLES.index, ext=FORMATS),
+        "results/corpus.tsv",
+        "results/corpus.parquet",
+        # every chunk result is a target too, so a deleted or lost chunk is redone on rerun
+        all_chunk_results,
+        # strict: true makes the run fail if any input failed (see config/README.md)
+        "results/strict.ok" if config["strict"] else [],
 
 
 include: "rules/extract.smk"

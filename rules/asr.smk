@@ -1,21 +1,21 @@
 rule asr:
     """Transcribe one chunk of units with the configured backend."""
     input:
-        wav=WORK + "/audio/{sample}.wav",
-        plan=WORK + "/plan/{sample}.json",
+        wav="results/work/audio/{sample}.wav",
+        plan="results/work/plan/{sample}.json",
     output:
-        WORK + "/asr/{sample}/{chunk}.json",
-    params:
-        asr=asr_params(),
-        language=sample_language,
+        "results/work/asr/{sample}/{chunk}.json",
     log:
-        LOGS + "/asr/{sample}/{chunk}.log",
+        "results/logs/asr/{sample}/{chunk}.log",
     benchmark:
-        BENCH + "/asr/{sample}/{chunk}.tsv"
+        "results/benchmarks/asr/{sample}/{chunk}.tsv"
+    conda:
+        "../envs/firescribe.yaml"
     threads: config["asr"]["threads"]
     resources:
         mem_mb=4000,
-    conda:
-        "../envs/firescribe.yaml"
+    params:
+        asr=asr_params(),
+        language=sample_language,
     script:
         "../scripts/asr.py"

@@ -10,10 +10,6 @@ min_version("9.0")
 
 validate(config, "../config/schemas/config.schema.yaml", set_default=True)
 
-RESULTS = config["results"].rstrip("/")
-WORK = RESULTS + "/work"
-LOGS = RESULTS + "/logs"
-BENCH = RESULTS + "/benchmarks"
 FORMATS = ["json", "txt", "srt", "vtt", "tsv"]
 
 SAMPLES = load_samples(config["input"])
@@ -33,12 +29,20 @@ def sample_language(wildcards):
     return lang if isinstance(lang, str) and lang else config["language"]
 
 
-def chunk_results(wildcards):
+def chunks_of(sample):
     """ASR outputs of one file: known once its plan (a checkpoint) exists."""
-    plan = checkpoints.plan.get(sample=wildcards.sample).output.plan
+    plan = checkpoints.plan.get(sample=sample).output.plan
     with open(plan, encoding="utf-8") as f:
         n = len(json.load(f)["chunks"])
-    return [f"{WORK}/asr/{wildcards.sample}/{i:04d}.json" for i in range(n)]
+    return [f"results/work/asr/{sample}/{i:04d}.json" for i in range(n)]
+
+
+def chunk_results(wildcards):
+    return chunks_of(wildcards.sample)
+
+
+def all_chunk_results(wildcards):
+    return [f for sample in SAMPLES.index for f in chunks_of(sample)]
 
 
 def vad_params():

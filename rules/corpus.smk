@@ -1,18 +1,34 @@
 rule corpus:
     """One table for the whole corpus: every input with its status and reason."""
     input:
-        expand(RESULTS + "/transcripts/{sample}.json", sample=SAMPLES.index),
+        expand("results/transcripts/{sample}.json", sample=SAMPLES.index),
     output:
-        tsv=RESULTS + "/corpus.tsv",
-        parquet=RESULTS + "/corpus.parquet",
+        tsv="results/corpus.tsv",
+        parquet="results/corpus.parquet",
+    log:
+        "results/logs/corpus.log",
+    benchmark:
+        "results/benchmarks/corpus.tsv"
+    conda:
+        "../envs/firescribe.yaml"
+    threads: 1
     params:
         strict=config["strict"],
+    script:
+        "../scripts/corpus.py"
+
+
+rule strict_check:
+    """With strict: true, fail the run (after the corpus table is written) if any input failed."""
+    input:
+        "results/corpus.tsv",
+    output:
+        touch("results/strict.ok"),
     log:
-        LOGS + "/corpus.log",
+        "results/logs/strict_check.log",
     benchmark:
-        BENCH + "/corpus.tsv"
-    threads: 1
+        "results/benchmarks/strict_check.tsv"
     conda:
         "../envs/firescribe.yaml"
     script:
-        "../scripts/corpus.py"
+        "../scripts/strict_check.py"

@@ -3,14 +3,14 @@ rule extract:
     input:
         media_path,
     output:
-        wav=temp(WORK + "/audio/{sample}.wav"),
-        info=WORK + "/audio/{sample}.json",
+        wav="results/work/audio/{sample}.wav",
+        info="results/work/audio/{sample}.json",
     log:
-        LOGS + "/extract/{sample}.log",
+        "results/logs/extract/{sample}.log",
     benchmark:
-        BENCH + "/extract/{sample}.tsv"
-    threads: 1
+        "results/benchmarks/extract/{sample}.tsv"
     conda:
         "../envs/firescribe.yaml"
+    threads: 1
     script:
         "../scripts/extract.py"

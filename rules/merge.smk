@@ -1,22 +1,27 @@
 rule merge:
     """Join a file's chunk results into transcripts on the media's timeline."""
     input:
-        info=WORK + "/audio/{sample}.json",
-        plan=WORK + "/plan/{sample}.json",
+        info="results/work/audio/{sample}.json",
+        plan="results/work/plan/{sample}.json",
+        segments="results/work/vad/{sample}.tsv",
         chunks=chunk_results,
     output:
-        **{fmt: RESULTS + "/transcripts/{sample}." + fmt for fmt in FORMATS},
+        json="results/transcripts/{sample}.json",
+        txt="results/transcripts/{sample}.txt",
+        srt="results/transcripts/{sample}.srt",
+        vtt="results/transcripts/{sample}.vtt",
+        tsv="results/transcripts/{sample}.tsv",
+    log:
+        "results/logs/merge/{sample}.log",
+    benchmark:
+        "results/benchmarks/merge/{sample}.tsv"
+    conda:
+        "../envs/firescribe.yaml"
+    threads: 1
     params:
         subtitles=config["subtitles"],
         vad=vad_params(),
         plan=plan_params(),
         asr=asr_params(),
-    log:
-        LOGS + "/merge/{sample}.log",
-    benchmark:
-        BENCH + "/merge/{sample}.tsv"
-    threads: 1
-    conda:
-        "../envs/firescribe.yaml"
     script:
         "../scripts/merge.py"

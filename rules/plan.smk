@@ -1,18 +1,18 @@
 checkpoint plan:
     """Merge speech segments into ASR units (<= max_unit_s) and group them into chunks (jobs)."""
     input:
-        wav=WORK + "/audio/{sample}.wav",
-        segments=WORK + "/vad/{sample}.tsv",
+        wav="results/work/audio/{sample}.wav",
+        segments="results/work/vad/{sample}.tsv",
     output:
-        plan=WORK + "/plan/{sample}.json",
-    params:
-        plan=plan_params(),
+        plan="results/work/plan/{sample}.json",
     log:
-        LOGS + "/plan/{sample}.log",
+        "results/logs/plan/{sample}.log",
     benchmark:
-        BENCH + "/plan/{sample}.tsv"
-    threads: 1
+        "results/benchmarks/plan/{sample}.tsv"
     conda:
         "../envs/firescribe.yaml"
+    threads: 1
+    params:
+        plan=plan_params(),
     script:
         "../scripts/plan.py"

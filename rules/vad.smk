@@ -1,17 +1,17 @@
 rule vad:
     """Find speech with silero-vad (ONNX, one thread)."""
     input:
-        wav=WORK + "/audio/{sample}.wav",
+        wav="results/work/audio/{sample}.wav",
     output:
-        segments=WORK + "/vad/{sample}.tsv",
-    params:
-        vad=vad_params(),
+        segments="results/work/vad/{sample}.tsv",
     log:
-        LOGS + "/vad/{sample}.log",
+        "results/logs/vad/{sample}.log",
     benchmark:
-        BENCH + "/vad/{sample}.tsv"
-    threads: 1
+        "results/benchmarks/vad/{sample}.tsv"
     conda:
         "../envs/firescribe.yaml"
+    threads: 1
+    params:
+        vad=vad_params(),
     script:
         "../scripts/vad.py"

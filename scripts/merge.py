@@ -7,6 +7,7 @@ run_merge(
     snakemake.wildcards.sample,
     snakemake.input.info,
     snakemake.input.plan,
+    snakemake.input.segments,
     list(snakemake.input.chunks),
     params,
     CueParams(**snakemake.params.subtitles),

@@ -59,12 +59,18 @@ def transcribe_chunk(backend: Backend, wav: str, plan: dict, chunk: int, languag
         for s in results[k]:
             d = asdict(s)
             # unit-relative -> media timeline
-            d["start"], d["end"] = round(a + s.start, 3), round(a + s.end, 3)
+            d["start"], d["end"] = _on_timeline(a, b, s.start, s.end)
             for w in d["words"]:
-                w["start"], w["end"] = round(a + w["start"], 3), round(a + w["end"], 3)
+                w["start"], w["end"] = _on_timeline(a, b, w["start"], w["end"])
             segs.append(d)
         units.append({"start": a, "end": b, "segments": segs})
     return {"chunk": chunk, "units": units, "engine": backend.describe()}
+
+
+def _on_timeline(a: float, b: float, start: float, end: float) -> tuple[float, float]:
+    """Unit-relative times -> media timeline, clamped into the unit [a, b]."""
+    start = min(max(a + start, a), b)
+    return round(start, 3), round(min(max(a + end, start), b), 3)
 
 
 def run_chunk(backend: Backend, wav: str, plan_json: str, chunk: int, out_json: str, language: str | None, batch_s: float) -> None:

@@ -50,3 +50,14 @@ def summary(table: pd.DataFrame) -> str:
     for _, r in table[table["status"] == "failed"].iterrows():
         lines.append(f"  FAILED {r['path']}: {r['reason']}")
     return "\n".join(lines)
+
+
+class CorpusFailures(RuntimeError):
+    """Raised in strict mode when inputs failed; the message lists each file and reason."""
+
+
+def check_strict(table: pd.DataFrame) -> None:
+    failed = table[table["status"] == "failed"]
+    if len(failed):
+        lines = [f"{r['path']}: {r['reason']}" for _, r in failed.iterrows()]
+        raise CorpusFailures(f"strict: {len(failed)} input(s) failed:\n" + "\n".join(lines))

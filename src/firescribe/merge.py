@@ -33,26 +33,36 @@ def _join(words: list[dict]) -> str:
     return "".join(w["text"] for w in words).strip()
 
 
-def words_to_cues(words: list[dict], p: CueParams) -> list[dict]:
+def pause_breaks(speech: list[tuple[float, float]]) -> list[float]:
+    """Midpoints of the silences between VAD speech segments: natural cue boundaries."""
+    return [(a[1] + b[0]) / 2 for a, b in zip(speech, speech[1:]) if b[0] > a[1]]
+
+
+def words_to_cues(words: list[dict], p: CueParams, breaks: list[float] = ()) -> list[dict]:
+    """Cut a word sequence into cues at pauses (VAD silences or word gaps), sentence ends,
+    and length limits."""
     cues: list[list[dict]] = []
     for w in words:
         if cues:
             cur = cues[-1]
-            gap = w["start"] - cur[-1]["end"]
+            prev = cur[-1]
+            gap = w["start"] - prev["end"]
+            mid_prev, mid_w = (prev["start"] + prev["end"]) / 2, (w["start"] + w["end"]) / 2
+            silence = any(mid_prev < b < mid_w for b in breaks)
             too_long = w["end"] - cur[0]["start"] > p.max_cue_s or len(_join(cur + [w])) > p.max_cue_chars
-            sentence_done = cur[-1]["text"].strip().endswith(SENTENCE_END)
-            if not (gap >= p.cue_gap_s or too_long or sentence_done):
+            sentence_done = prev["text"].strip().endswith(SENTENCE_END)
+            if not (silence or gap >= p.cue_gap_s or too_long or sentence_done):
                 cur.append(w)
                 continue
         cues.append([w])
     return [{"start": c[0]["start"], "end": c[-1]["end"], "text": _join(c), "words": c} for c in cues]
 
 
-def build_cues(segments: list[dict], p: CueParams) -> list[dict]:
+def build_cues(segments: list[dict], p: CueParams, breaks: list[float] = ()) -> list[dict]:
     cues = []
     for s in segments:
         if s.get("words"):
-            cues.extend(words_to_cues(s["words"], p))
+            cues.extend(words_to_cues(s["words"], p, breaks))
         elif s["text"].strip():
             cues.append({"start": s["start"], "end": s["end"], "text": s["text"].strip(), "words": []})
     return [c for c in cues if c["text"]]
@@ -68,10 +78,12 @@ def plain_text(cues: list[dict]) -> str:
     return "".join(parts).strip()
 
 
-def merge_transcript(sample: str, info: dict, plan: dict, chunk_docs: list[dict], params: dict, p: CueParams) -> dict:
+def merge_transcript(
+    sample: str, info: dict, plan: dict, chunk_docs: list[dict], params: dict, p: CueParams, speech: list[tuple[float, float]] = ()
+) -> dict:
     segments = [s for doc in chunk_docs for u in doc["units"] for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
-    cues = build_cues(segments, p)
+    cues = build_cues(segments, p, pause_breaks(list(speech)))
     status, reason = info["status"], info.get("reason", "")
     if status == "ok" and not cues:
         status, reason = "empty", "no speech found" if not plan["units"] else "no words recognised"
@@ -127,9 +139,13 @@ def write_outputs(doc: dict, out: dict[str, str]) -> None:
         write_text(path, contents[fmt])
 
 
-def run_merge(sample: str, info_json: str, plan_json: str, chunk_jsons: list[str], params: dict, cue: CueParams, out: dict[str, str]) -> dict:
+def run_merge(
+    sample: str, info_json: str, plan_json: str, vad_tsv: str, chunk_jsons: list[str], params: dict, cue: CueParams, out: dict[str, str]
+) -> dict:
+    from firescribe.vad import read_segments
+
     chunks = sorted((read_json(p) for p in chunk_jsons), key=lambda d: d["chunk"])
-    doc = merge_transcript(sample, read_json(info_json), read_json(plan_json), chunks, params, cue)
+    doc = merge_transcript(sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv))
     write_outputs(doc, out)
     return doc
 

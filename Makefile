@@ -1,0 +1,36 @@
+# Two entry points (see README): `make demo` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := ffmpeg espeak-ng sox
+
+.PHONY: demo test sysdeps venv lint
+
+sysdeps:  ## Debian packages: ffmpeg (extraction), espeak-ng and sox (test media)
+	@missing=""; for t in ffmpeg espeak-ng sox; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+$(BIN)/snakemake: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	# the official FireRedASR code, used by the tests as the reference (its own deps are not needed)
+	$(BIN)/pip install -q --no-deps fireredasr==0.0.2
+	touch $@
+
+venv: $(BIN)/snakemake
+
+demo: sysdeps venv  ## transcribe example/media with the bundled model -> results/
+	$(BIN)/snakemake --cores all
+	@echo; echo "Transcripts:"; ls results/transcripts; echo; cat results/transcripts/*.txt
+
+test: sysdeps venv  ## the whole test suite (CI runs exactly this)
+	$(BIN)/python -m pytest -v --durations=15
+
+lint:
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile rules

@@ -1,0 +1,98 @@
+"""Planning invariants: unit length limit, no speech lost or duplicated, chunks cover all units once."""
+
+import random
+
+import numpy as np
+import pytest
+
+from firescribe.plan import PlanParams, frame_energy, make_batches, make_chunks, make_units, padding_fraction, split_long
+
+
+def random_segments(rng: random.Random, n: int) -> list[tuple[float, float]]:
+    t, segs = rng.uniform(0, 5), []
+    for _ in range(n):
+        dur = rng.choice([rng.uniform(0.2, 3), rng.uniform(3, 20), rng.uniform(20, 200)])
+        segs.append((round(t, 3), round(t + dur, 3)))
+        t += dur + rng.choice([0.05, rng.uniform(0.1, 1.5), rng.uniform(1.5, 10)])
+    return segs
+
+
+def covered(spans, x):
+    return any(a <= x <= b for a, b in spans)
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("max_unit_s", [30.0, 60.0])
+def test_units_respect_limit_and_keep_all_speech(seed, max_unit_s):
+    rng = random.Random(seed)
+    segs = random_segments(rng, rng.randint(1, 40))
+    duration = segs[-1][1] + 1
+    energy = np.random.default_rng(seed).random(int(duration / 0.01) + 1).astype(np.float32)
+    units = make_units(segs, PlanParams(max_unit_s=max_unit_s, max_gap_s=1.0), energy)
+
+    assert all(b - a <= max_unit_s + 1e-6 for a, b in units)
+    assert all(b > a for a, b in units)
+    # sorted and disjoint: no speech is transcribed twice
+    assert all(u[1] <= v[0] for u, v in zip(units, units[1:]))
+    # every speech instant is inside a unit: nothing dropped
+    for a, b in segs:
+        for x in np.linspace(a, b, 7):
+            assert covered(units, round(float(x), 3)), (x, a, b)
+    # units do not swallow long silences
+    for a, b in units:
+        assert any(sa < b and sb > a for sa, sb in segs)
+
+
+def test_neighbours_merge_only_across_short_gaps():
+    segs = [(0.0, 2.0), (2.5, 4.0), (8.0, 9.0)]
+    assert make_units(segs, PlanParams(max_unit_s=30, max_gap_s=1.0)) == [(0.0, 4.0), (8.0, 9.0)]
+
+
+def test_long_speech_is_split_at_the_quietest_point():
+    hop = 0.01
+    energy = np.ones(int(100 / hop), dtype=np.float32)
+    energy[int(41.0 / hop) : int(41.2 / hop)] = 0.0  # a short dip at 41.0-41.2 s
+    pieces = split_long((0.0, 100.0), 60.0, energy)
+    assert len(pieces) == 2
+    assert abs(pieces[0][1] - 41.1) < 0.06
+    assert pieces[1] == (pieces[0][1], 100.0)
+
+
+def test_split_without_energy_cuts_at_limit():
+    assert split_long((0.0, 130.0), 60.0, None) == [(0.0, 60.0), (60.0, 120.0), (120.0, 130.0)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_chunks_cover_every_unit_exactly_once(seed):
+    rng = random.Random(seed)
+    units = make_units(random_segments(rng, rng.randint(1, 60)), PlanParams(max_unit_s=30))
+    chunk_s = rng.choice([10.0, 60.0, 600.0])
+    chunks = make_chunks(units, chunk_s)
+    flat = [i for c in chunks for i in c]
+    assert flat == list(range(len(units)))
+    for c in chunks[:-1]:
+        speech = sum(units[i][1] - units[i][0] for i in c)
+        assert speech >= chunk_s  # a chunk closes only once it has enough speech
+        assert speech - (units[c[-1]][1] - units[c[-1]][0]) < chunk_s
+
+
+def test_no_units_no_chunks():
+    assert make_units([], PlanParams()) == []
+    assert make_chunks([], 600) == []
+
+
+def test_length_sorted_batches_cut_padding():
+    rng = random.Random(0)
+    durations = [rng.uniform(1, 30) for _ in range(200)]
+    batches = make_batches(durations, batch_s=120)
+    assert sorted(i for b in batches for i in b) == list(range(200))
+    assert all(len(b) * max(durations[i] for i in b) <= 120 or len(b) == 1 for b in batches)
+    fixed = [list(range(i, min(200, i + 4))) for i in range(0, 200, 4)]  # arrival order, 4 per batch
+    assert padding_fraction(durations, batches) < 0.5 * padding_fraction(durations, fixed)
+
+
+def test_frame_energy_matches_direct_computation():
+    pcm = (np.random.default_rng(1).standard_normal(16000 * 3) * 1000).astype(np.int16)
+    e = frame_energy(pcm)
+    assert e.shape == (300,)
+    np.testing.assert_allclose(e[7], np.abs(pcm[7 * 160 : 8 * 160].astype(np.float32)).mean(), rtol=1e-6)
