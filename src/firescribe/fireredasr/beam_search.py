@@ -1,0 +1,106 @@
+"""Batched beam search for FireRedASR-AED: the official algorithm, without its waste.
+
+Same scores, same pruning, same ending rule as the official ``batch_beam_search``:
+per step, each of the B beams proposes its top-B tokens (log-softmax of logits /
+softmax_smoothing; the EOS score multiplied by eos_penalty); a finished beam proposes
+only EOS at no cost; the best B of the B*B candidates survive. Decoding ends when every
+beam of every utterance has produced EOS, or after ``max_len`` steps (default: the
+padded encoder length). Final scores get the GNMT length penalty.
+
+Differences that do not change the result: each step runs the decoder on the newest
+position only (cached keys/values), and utterances whose beams are all finished leave
+the batch (the official code keeps feeding them EOS at zero cost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from firescribe.fireredasr.decoder import TransformerDecoder
+
+NEG_INF = -1e10  # the official code's "infinity"
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[int]  # without SOS and EOS
+    score: float  # accumulated log-probability after the length penalty (higher is better)
+
+
+@dataclass(frozen=True)
+class BeamParams:
+    beam_size: int = 1
+    nbest: int = 1
+    decode_max_len: int = 0
+    softmax_smoothing: float = 1.0
+    length_penalty: float = 0.0
+    eos_penalty: float = 1.0
+
+
+@torch.inference_mode()
+def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: BeamParams) -> list[list[Hypothesis]]:
+    """enc [N, T', D], enc_mask [N, 1, T'] bool -> per utterance, ``nbest`` hypotheses."""
+    assert 0.0 < p.eos_penalty <= 1.0
+    n_utt, t_enc, _ = enc.shape
+    B, eos = p.beam_size, decoder.eos_id
+    max_len = p.decode_max_len if p.decode_max_len > 0 else t_enc
+    device = enc.device
+
+    state = decoder.init_state(enc, enc_mask, B)
+    active = torch.arange(n_utt, device=device)  # utterances still decoding
+    ys = torch.full((n_utt * B, 1), decoder.sos_id, dtype=torch.long, device=device)  # [R, L]
+    scores = torch.tensor([0.0] + [NEG_INF] * (B - 1), device=device).repeat(n_utt).view(-1, 1)  # [R, 1]
+    finished = torch.zeros_like(scores, dtype=torch.bool)
+    final_ys: dict[int, Tensor] = {}
+    final_scores: dict[int, Tensor] = {}
+    no_more = torch.tensor([0.0] + [NEG_INF] * (B - 1), device=device)  # a finished beam's proposals
+
+    for t in range(max_len):
+        n = len(active)
+        logits, state = decoder.step(ys[:, -1], t, state)
+        step_scores = torch.log_softmax(logits / p.softmax_smoothing, dim=-1)
+        if p.eos_penalty != 1.0:
+            step_scores[:, eos] *= p.eos_penalty
+        top_scores, top_ys = torch.topk(step_scores, k=B, dim=1)  # [R, B]
+        top_scores = torch.where(finished, no_more, top_scores)
+        top_ys = torch.where(finished, eos, top_ys)
+
+        cand = (scores + top_scores).view(n, B * B)
+        scores, best = torch.topk(cand, k=B, dim=1)  # [n, B]
+        scores = scores.view(-1, 1)
+        rows = (best // B + B * torch.arange(n, device=device)[:, None]).view(-1)  # source beam rows
+        new_tokens = torch.gather(top_ys.view(n, B * B), 1, best).view(-1, 1)
+        ys = torch.cat([ys[rows], new_tokens], dim=1)
+        finished = new_tokens.eq(eos)
+
+        done = finished.view(n, B).all(dim=1)  # [n]
+        if done.all() or t == max_len - 1:
+            keep = torch.zeros_like(done) if t == max_len - 1 else ~done
+        else:
+            keep = ~done
+        for i in torch.nonzero(~keep).flatten().tolist():
+            u = int(active[i])
+            final_ys[u], final_scores[u] = ys.view(n, B, -1)[i], scores.view(n, B)[i]
+        if not keep.any():
+            break
+        if keep.all():
+            state = state.select(rows)
+        else:
+            kept_rows = (torch.nonzero(keep).flatten()[:, None] * B + torch.arange(B, device=device)).view(-1)
+            state = state.select(rows[kept_rows], torch.nonzero(keep).flatten())
+            ys, scores, finished = ys[kept_rows], scores[kept_rows], finished[kept_rows]
+            active = active[keep]
+
+    return [_nbest(final_ys[u], final_scores[u], eos, p) for u in range(n_utt)]
+
+
+def _nbest(ys: Tensor, scores: Tensor, eos: int, p: BeamParams) -> list[Hypothesis]:
+    """ys [B, L] (SOS first), scores [B] -> the ``nbest`` best after the length penalty."""
+    lengths = ys.ne(eos).sum(dim=-1)  # counts SOS, as the official code does
+    if p.length_penalty > 0.0:
+        scores = scores / torch.pow((5 + lengths.float()) / 6.0, p.length_penalty)
+    best_scores, best = torch.topk(scores, k=p.nbest)
+    return [Hypothesis(ys[b, 1 : lengths[b]].tolist(), float(s)) for s, b in zip(best_scores, best)]

@@ -1,0 +1,97 @@
+"""Load a released FireRedASR-AED model directory, unchanged, safely and memory-mapped.
+
+* ``torch.load(weights_only=True)``: only tensors and the checkpoint's ``argparse.Namespace``
+  may be unpickled, never arbitrary objects.
+* ``mmap=True``: weights stay in the page cache, shared by every process that loads the same
+  file, so parallel ASR jobs hold one copy of the model between them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from firescribe.fireredasr.encoder import sinusoid_table
+from firescribe.fireredasr.errors import ModelFileError
+from firescribe.fireredasr.features import FbankCmvn
+from firescribe.fireredasr.model import AedConfig, FireRedAed
+from firescribe.fireredasr.tokenizer import TokenDict
+
+log = logging.getLogger(__name__)
+
+MODEL_FILES = ("model.pth.tar", "cmvn.ark", "dict.txt")
+OPTIONAL_FILES = ("train_bpe1000.model",)
+# buffers the official model saves but that are fixed functions of the config
+DERIVED_KEYS = ("encoder.positional_encoding.pe", "decoder.positional_encoding.pe")
+
+
+def check_model_dir(model_dir: str | Path) -> Path:
+    d = Path(model_dir)
+    if not d.is_dir():
+        raise ModelFileError(d, "model folder does not exist; download the release (see README: models) or set fireredasr_aed.model_dir")
+    for name in MODEL_FILES:
+        if not (d / name).is_file():
+            raise ModelFileError(d / name, f"missing; a FireRedASR-AED folder holds {', '.join(MODEL_FILES + OPTIONAL_FILES)}")
+    return d
+
+
+def _torch_load(path: Path, mmap: bool):
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+
+
+def load_checkpoint(path: str | Path) -> tuple[argparse.Namespace, dict[str, torch.Tensor]]:
+    path = Path(path)
+    try:
+        try:
+            package = _torch_load(path, mmap=True)
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):
+                raise
+            log.warning("%s: legacy (non-zip) checkpoint format: cannot memory-map, loading a private copy", path)
+            package = _torch_load(path, mmap=False)
+    except Exception as exc:  # unpickling errors come in many types
+        raise ModelFileError(path, f"not a loadable PyTorch checkpoint ({type(exc).__name__}: {str(exc)[:300]})") from exc
+    if not isinstance(package, dict) or "args" not in package or "model_state_dict" not in package:
+        raise ModelFileError(path, "expected a dict with 'args' and 'model_state_dict'")
+    return package["args"], package["model_state_dict"]
+
+
+def build_model(args: argparse.Namespace, state: dict[str, torch.Tensor], path: str | Path = "model.pth.tar") -> FireRedAed:
+    try:
+        cfg = AedConfig.from_args(args)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"checkpoint args lack a field of the AED model ({exc})") from exc
+    with torch.device("meta"):
+        model = FireRedAed(cfg)
+    state = {k: v for k, v in state.items() if k not in DERIVED_KEYS}
+    try:
+        model.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as exc:
+        raise ModelFileError(path, f"weights do not fit the model described by its args: {str(exc)[:500]}") from exc
+    model.decoder.tgt_word_prj.weight = model.decoder.tgt_word_emb.weight
+    # the non-persistent positional table was built on the meta device: rebuild it on the CPU
+    model.decoder.pe = sinusoid_table(cfg.pe_maxlen, cfg.d_model)
+    return model.eval()
+
+
+@dataclass
+class LoadedModel:
+    model: FireRedAed
+    features: FbankCmvn
+    tokens: TokenDict
+    model_dir: Path
+
+
+def load_model_dir(model_dir: str | Path) -> LoadedModel:
+    d = check_model_dir(model_dir)
+    args, state = load_checkpoint(d / "model.pth.tar")
+    model = build_model(args, state, d / "model.pth.tar")
+    tokens = TokenDict(d / "dict.txt")
+    if len(tokens) != model.cfg.odim:
+        raise ModelFileError(d / "dict.txt", f"has {len(tokens)} tokens but the model outputs {model.cfg.odim}")
+    return LoadedModel(model, FbankCmvn(d / "cmvn.ark"), tokens, d)
