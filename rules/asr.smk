@@ -1,8 +1,25 @@
+rule model_info:
+    """Identify the model once per run: backend, model id, checksum of the model files."""
+    output:
+        "results/work/model/{backend}.json",
+    log:
+        "results/logs/model_info/{backend}.log",
+    benchmark:
+        "results/benchmarks/model_info/{backend}.tsv"
+    conda:
+        "../envs/firescribe.yaml"
+    params:
+        options=lambda wildcards: backend_options(config),
+    script:
+        "../scripts/model_info.py"
+
+
 rule asr:
     """Transcribe one chunk of units with the configured backend."""
     input:
         wav="results/work/audio/{sample}.wav",
         plan="results/work/plan/{sample}.json",
+        model=f"results/work/model/{config['backend']}.json",
     output:
         "results/work/asr/{sample}/{chunk}.json",
     log:

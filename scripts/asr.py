@@ -13,6 +13,7 @@ run_chunk(
     backend,
     snakemake.input.wav,
     snakemake.input.plan,
+    snakemake.input.model,
     int(snakemake.wildcards.chunk),
     snakemake.output[0],
     language=snakemake.params.language,

@@ -19,7 +19,7 @@ from firescribe.plan import make_batches
 log = logging.getLogger(__name__)
 
 
-def transcribe_chunk(backend: Backend, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float) -> dict:
+def transcribe_chunk(backend: Backend, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float, model: dict | None = None) -> dict:
     """Transcribe chunk ``chunk`` of ``plan``; return the chunk document (deterministic)."""
     unit_ids = plan["chunks"][chunk]
     spans = [tuple(plan["units"][i]) for i in unit_ids]
@@ -64,7 +64,7 @@ def transcribe_chunk(backend: Backend, wav: str, plan: dict, chunk: int, languag
                 w["start"], w["end"] = _on_timeline(a, b, w["start"], w["end"])
             segs.append(d)
         units.append({"start": a, "end": b, "segments": segs})
-    return {"chunk": chunk, "units": units, "engine": backend.describe()}
+    return {"chunk": chunk, "units": units, "engine": {**backend.describe(), **(model or {})}}
 
 
 def _on_timeline(a: float, b: float, start: float, end: float) -> tuple[float, float]:
@@ -73,6 +73,6 @@ def _on_timeline(a: float, b: float, start: float, end: float) -> tuple[float, f
     return round(start, 3), round(min(max(a + end, start), b), 3)
 
 
-def run_chunk(backend: Backend, wav: str, plan_json: str, chunk: int, out_json: str, language: str | None, batch_s: float) -> None:
-    doc = transcribe_chunk(backend, wav, read_json(plan_json), chunk, language, batch_s)
+def run_chunk(backend: Backend, wav: str, plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float) -> None:
+    doc = transcribe_chunk(backend, wav, read_json(plan_json), chunk, language, batch_s, read_json(model_json))
     write_json(out_json, doc)

@@ -29,7 +29,7 @@ class Backend(Protocol):
     max_unit_s: float
 
     def describe(self) -> dict:
-        """Backend name, model id, model checksum and decoding options (for provenance)."""
+        """Backend name, engine, model id and decoding options (for provenance)."""
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
         """Transcribe float32 16 kHz mono units; one list of segments per unit."""

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-
 import numpy as np
 
 from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
-from firescribe.checksum import dir_checksum
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +40,9 @@ class WhisperBackend:
             num_workers=1,
         )
         self.pipeline = BatchedInferencePipeline(self.model)
-        self.checksum = dir_checksum(path, ["model.bin", "config.json"]) if Path(path).is_dir() else None
 
     def describe(self) -> dict:
-        return {
-            "backend": self.name,
-            "model": self.model_id,
-            "model_sha256": self.checksum,
-            "options": self.options,
-        }
+        return {"backend": self.name, "engine": "faster-whisper", "model": self.model_id, "options": self.options}
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
         """All units of the batch go through one BatchedInferencePipeline call (as clips)."""

@@ -1,0 +1,52 @@
+"""FireRedASR-AED backend: our engine (firescribe.fireredasr) on the released model files."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from firescribe.audio import SAMPLE_RATE
+from firescribe.backends.base import Segment
+from firescribe.fireredasr.beam_search import BeamParams
+from firescribe.fireredasr.loader import load_model_dir
+
+MAX_UNIT_S = 60.0  # longer inputs hallucinate; > 200 s exceed the positional encoding
+
+
+class FireRedAedBackend:
+    name = "fireredasr-aed"
+    max_unit_s = MAX_UNIT_S
+
+    def __init__(self, options: dict, threads: int, device: str = "cpu"):
+        self.options = dict(options)
+        self.loaded = load_model_dir(options["model_dir"])
+        self.device = "cuda" if device in ("cuda", "auto") and _cuda() else "cpu"
+        if self.device != "cpu":
+            self.loaded.model.to(self.device)
+        self.params = BeamParams(
+            beam_size=int(options.get("beam_size", 3)),
+            nbest=1,
+            decode_max_len=int(options.get("decode_max_len", 0)),
+            softmax_smoothing=float(options.get("softmax_smoothing", 1.25)),
+            length_penalty=float(options.get("aed_length_penalty", 0.6)),
+            eos_penalty=float(options.get("eos_penalty", 1.0)),
+        )
+
+    def describe(self) -> dict:
+        return {"backend": self.name, "engine": "firescribe.fireredasr", "model": str(self.options["model_dir"]), "options": self.options}
+
+    def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
+        if not batch:
+            return []
+        feats, lengths = self.loaded.features.batch(batch)
+        hyps = self.loaded.model.transcribe(feats.to(self.device), lengths.to(self.device), self.params)
+        out = []
+        for audio, utt in zip(batch, hyps):
+            text = self.loaded.tokens.detokenize(utt[0].tokens)
+            out.append([Segment(0.0, round(len(audio) / SAMPLE_RATE, 3), text)] if text else [])
+        return out
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

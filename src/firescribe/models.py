@@ -1,0 +1,49 @@
+"""Model identity for provenance (checksums computed once per run), and downloads for users."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from firescribe.checksum import dir_checksum
+
+HUB_REPOS = {
+    "fireredasr-aed-l": "FireRedTeam/FireRedASR-AED-L",
+    "fireredasr2-aed": "FireRedTeam/FireRedASR2-AED",
+}
+
+
+def model_info(backend: str, options: dict) -> dict:
+    """Backend, model id and a checksum of the model files (no model is loaded)."""
+    if backend == "whisper":
+        from firescribe.backends.whisper import resolve_model
+
+        path = Path(resolve_model(options.get("model", "bundled:tiny.en")))
+        files = ["model.bin", "config.json"]
+        model = options.get("model", "bundled:tiny.en")
+    elif backend == "fireredasr-aed":
+        from firescribe.fireredasr.loader import MODEL_FILES, check_model_dir
+
+        path = check_model_dir(options["model_dir"])
+        files = list(MODEL_FILES)
+        model = str(options["model_dir"])
+    else:
+        raise ValueError(f"unknown backend {backend!r}")
+    checksum = dir_checksum(path, files) if path.is_dir() else None
+    return {"backend": backend, "model": model, "model_sha256": checksum}
+
+
+def download(name: str, target: str | Path) -> Path:
+    """Fetch a released model from the Hugging Face hub into ``target`` (skipped if present)."""
+    if name not in HUB_REPOS:
+        raise SystemExit(f"unknown model {name!r}; known: {', '.join(HUB_REPOS)}")
+    target = Path(target)
+    from huggingface_hub import snapshot_download
+
+    try:
+        snapshot_download(HUB_REPOS[name], local_dir=str(target))
+    except Exception as exc:
+        raise SystemExit(
+            f"could not download {HUB_REPOS[name]} ({type(exc).__name__}: {exc}).\n"
+            f"Offline? Copy the released files (model.pth.tar, cmvn.ark, dict.txt, train_bpe1000.model) into {target}/"
+        ) from exc
+    return target
