@@ -69,25 +69,27 @@ def write_cmvn(path: Path, seed: int = 0) -> None:
     kaldiio.save_mat(str(path), stats)
 
 
-def make_model_dir(path: Path, size: dict = SMALL, seed: int = 0, logit_std: float = 0.5, eos_boost: float = 5.0) -> Path:
+def make_model_dir(path: Path, size: dict = SMALL, seed: int = 0, logit_std: float | None = 0.5, eos_boost: float = 5.0) -> Path:
     """A model folder in the release layout, with random weights from the official classes.
 
     The token embedding (tied to the output layer) is scaled so that logits have about
     ``logit_std`` spread, as in a trained model, rather than saturating; the decoder layers'
     output projections are scaled up so that the audio, not the previous token, drives the
     prediction (else a random decoder repeats its input token); ``eos_boost`` makes EOS likely
-    enough that hypotheses end at varied lengths."""
+    enough that hypotheses end at varied lengths. ``logit_std=None`` keeps the official
+    initialisation untouched (such a model never emits EOS: fixed-length decoding for benchmarks)."""
     path.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     args = aed_args(size)
     model = FireRedAsrAed.from_args(args)
-    with torch.no_grad():
-        emb = model.decoder.tgt_word_emb.weight
-        emb.mul_(logit_std / size["d_model"] ** 0.5)
-        emb[args.eos_id] *= eos_boost
-        for layer in model.decoder.layer_stack:
-            layer.cross_attn.fc.weight.mul_(16.0)
-            layer.mlp.w_2.weight.mul_(16.0)
+    if logit_std is not None:
+        with torch.no_grad():
+            emb = model.decoder.tgt_word_emb.weight
+            emb.mul_(logit_std / size["d_model"] ** 0.5)
+            emb[args.eos_id] *= eos_boost
+            for layer in model.decoder.layer_stack:
+                layer.cross_attn.fc.weight.mul_(16.0)
+                layer.mlp.w_2.weight.mul_(16.0)
     torch.save({"args": args, "model_state_dict": model.state_dict()}, path / "model.pth.tar")
     write_cmvn(path / "cmvn.ark", seed)
     write_dict(path / "dict.txt")
