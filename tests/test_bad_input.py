@@ -68,6 +68,11 @@ def corpus(tmp_path_factory):
     expect["truncated_partly"] = ("ok", "")
     sox("-n", "-r", "16000", "-c", "1", "-b", "16", str(m / "silence.wav"), "trim", "0", "20")
     expect["silence"] = ("empty", "no speech")
+    sox("-n", "-r", "16000", "-c", "1", "-b", "16", str(m / "music.wav"), "synth", "20", "sine", "220", "sine", "277", "sine", "330", "tremolo", "2", "60", "gain", "-12")
+    expect["music"] = ("empty", "no speech")
+    # 3+ minutes of speech whose pauses never exceed 0.1 s: must still be cut into units under the limit
+    media.speech_track(media.SENTENCES * 3, [0.1] * 60, m / "nonstop.wav")
+    expect["nonstop"] = ("ok", "")
     sox("-n", "-r", "16000", "-c", "1", "-b", "16", str(m / "short.wav"), "trim", "0", "0.3")
     expect["short"] = ("empty", "no speech")
     # safety: playlists and concat lists that point at other local files are refused
@@ -101,6 +106,15 @@ def test_good_files_are_transcribed_whatever_the_name_or_format(corpus):
             continue
         text = (corpus["res"] / "transcripts" / f"{sample}.txt").read_text().lower()
         assert "fox" in text or "lazy dog" in text or "stella" in text, (sample, text)
+
+
+def test_nonstop_speech_is_split_into_units_under_the_limit(corpus):
+    plan = json.loads((corpus["res"] / "work" / "plan" / "nonstop.json").read_text())
+    doc = json.loads((corpus["res"] / "transcripts" / "nonstop.json").read_text())
+    assert doc["duration"] > 180
+    assert len(plan["units"]) >= 7 and all(b - a <= 30.0 for a, b in plan["units"])
+    assert doc["speech_seconds"] > 0.9 * doc["duration"]
+    assert len(doc["text"].split()) > 400  # ~650 words spoken
 
 
 def test_partly_decodable_media_keeps_what_decodes_with_a_warning(corpus):
