@@ -109,12 +109,16 @@ def _explain(stderr: str, src: str) -> str:
     return "ffmpeg: " + last[:300]
 
 
+def _empty_wav(path: str | Path) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+
+
 def write_empty_wav(path: str | Path) -> None:
     with atomic_path(path) as tmp:
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(SAMPLE_RATE)
+        _empty_wav(tmp)
 
 
 def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path) -> ExtractInfo:
@@ -133,12 +137,8 @@ def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path) ->
     with atomic_path(wav_out, suffix=".wav") as tmp:
         proc = subprocess.run(ffmpeg_command(src, str(tmp)), capture_output=True, text=True, errors="replace")
         n = num_samples(tmp) if tmp.stat().st_size > 0 else 0
-        if n == 0:
-            # keep a valid empty WAV so downstream steps have their input
-            with wave.open(str(tmp), "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(SAMPLE_RATE)
+        if n == 0:  # keep a valid empty WAV so downstream steps have their input
+            _empty_wav(tmp)
     info.duration = round(n / SAMPLE_RATE, 3)
     stderr = proc.stderr.strip()
     if proc.returncode != 0 and n == 0:
