@@ -124,3 +124,16 @@ def test_deleting_one_chunk_reruns_only_that_chunk_and_merge(corpus):
     assert {p: p.stat().st_mtime_ns for p in others} == others
     assert {p: p.stat().st_mtime_ns for p in other_sample} == other_sample
     assert (res / "transcripts" / f"{sample}.json").read_bytes() == before  # same result, deterministic
+
+
+def test_changing_a_parameter_reruns_only_the_affected_steps(corpus):
+    def planned(config):
+        dry = snakemake(corpus["work"], "-n", config=config)
+        return dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+
+    subtitles = dict(corpus["config"], subtitles={"cue_gap_s": 0.3})
+    assert planned(subtitles) == {"all": "1", "merge": "2", "corpus": "1", "total": "4"}
+    vad = dict(corpus["config"], vad={"threshold": 0.6})
+    counts = planned(vad)
+    assert "extract" not in counts and counts["vad"] == "2" and counts["plan"] == "2"
+    assert planned(corpus["config"]) == {}  # and back: nothing to do

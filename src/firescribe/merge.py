@@ -38,9 +38,14 @@ def pause_breaks(speech: list[tuple[float, float]]) -> list[float]:
     return [(a[1] + b[0]) / 2 for a, b in zip(speech, speech[1:]) if b[0] > a[1]]
 
 
+def _widest_gap(words: list[dict]) -> int:
+    """Index i (>= 1) of the word after the longest pause inside ``words``."""
+    return max(range(1, len(words)), key=lambda i: (words[i]["start"] - words[i - 1]["end"], i))
+
+
 def words_to_cues(words: list[dict], p: CueParams, breaks: list[float] = ()) -> list[dict]:
-    """Cut a word sequence into cues at pauses (VAD silences or word gaps), sentence ends,
-    and length limits."""
+    """Cut a word sequence into cues at pauses (VAD silences or word gaps) and sentence ends;
+    a cue that grows past the length limits is split at its longest inner pause."""
     cues: list[list[dict]] = []
     for w in words:
         if cues:
@@ -49,10 +54,13 @@ def words_to_cues(words: list[dict], p: CueParams, breaks: list[float] = ()) -> 
             gap = w["start"] - prev["end"]
             mid_prev, mid_w = (prev["start"] + prev["end"]) / 2, (w["start"] + w["end"]) / 2
             silence = any(mid_prev < b < mid_w for b in breaks)
-            too_long = w["end"] - cur[0]["start"] > p.max_cue_s or len(_join(cur + [w])) > p.max_cue_chars
             sentence_done = prev["text"].strip().endswith(SENTENCE_END)
-            if not (silence or gap >= p.cue_gap_s or too_long or sentence_done):
+            if not (silence or gap >= p.cue_gap_s or sentence_done):
                 cur.append(w)
+                if len(cur) > 1 and (cur[-1]["end"] - cur[0]["start"] > p.max_cue_s or len(_join(cur)) > p.max_cue_chars):
+                    i = _widest_gap(cur)
+                    cues[-1], rest = cur[:i], cur[i:]
+                    cues.append(rest)
                 continue
         cues.append([w])
     return [{"start": c[0]["start"], "end": c[-1]["end"], "text": _join(c), "words": c} for c in cues]
