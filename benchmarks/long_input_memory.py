@@ -38,7 +38,7 @@ def main() -> None:
     seconds = int(args.hours * 3600)
     with tempfile.TemporaryDirectory() as d:
         src, wav, info, tsv = (str(Path(d) / n) for n in ("long.flac", "long.wav", "long.json", "long.tsv"))
-        expr = "0.3*sin(2*PI*180*t)*gt(sin(2*PI*0.2*t),-0.3)*(0.5+0.5*sin(2*PI*4*t))"
+        expr = r"0.3*sin(2*PI*180*t)*gt(sin(2*PI*0.2*t)\,-0.3)*(0.5+0.5*sin(2*PI*4*t))"  # commas escaped for lavfi
         subprocess.run(
             ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"aevalsrc={expr}:s=16000:d={seconds}",
              "-f", "lavfi", "-i", f"anoisesrc=a=0.01:r=16000:d={seconds}", "-filter_complex", "amix=inputs=2", "-ac", "1", src],

@@ -34,7 +34,9 @@ def detect_speech(pcm: np.ndarray, params: VadParams) -> list[tuple[float, float
     from silero_vad import get_speech_timestamps, load_silero_vad
 
     model = load_silero_vad(onnx=True)  # onnxruntime, 1 intra-op thread
-    audio = torch.from_numpy(np.asarray(pcm, dtype=np.float32) / 32768.0)
+    samples = np.asarray(pcm, dtype=np.float32)  # the one full-length float32 copy
+    samples /= 32768.0  # in place
+    audio = torch.from_numpy(samples)
     next_report = [10.0]
 
     def progress(percent: float) -> None:
