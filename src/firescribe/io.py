@@ -37,11 +37,6 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
 def dumps_json(obj: Any) -> str:
     """Deterministic JSON: sorted keys, UTF-8 kept readable, trailing newline."""
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -157,6 +157,3 @@ def run_merge(
     write_outputs(doc, out)
     return doc
 
-
-def output_paths(base: str | Path) -> dict[str, str]:
-    return {fmt: f"{base}.{fmt}" for fmt in ("json", "txt", "srt", "vtt", "tsv")}
