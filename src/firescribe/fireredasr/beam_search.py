@@ -77,10 +77,7 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
         finished = new_tokens.eq(eos)
 
         done = finished.view(n, B).all(dim=1)  # [n]
-        if done.all() or t == max_len - 1:
-            keep = torch.zeros_like(done) if t == max_len - 1 else ~done
-        else:
-            keep = ~done
+        keep = ~done if t < max_len - 1 else torch.zeros_like(done)  # at max_len every utterance ends
         for i in torch.nonzero(~keep).flatten().tolist():
             u = int(active[i])
             final_ys[u], final_scores[u] = ys.view(n, B, -1)[i], scores.view(n, B)[i]
