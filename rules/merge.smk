@@ -2,6 +2,7 @@ rule merge:
     """Join a file's chunk results into transcripts on the media's timeline."""
     input:
         info="results/work/audio/{sample}.json",
+        wav="results/work/audio/{sample}.wav",
         plan="results/work/plan/{sample}.json",
         segments="results/work/vad/{sample}.tsv",
         chunks=chunk_results,

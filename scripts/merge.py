@@ -8,6 +8,7 @@ run_merge(
     snakemake.input.info,
     snakemake.input.plan,
     snakemake.input.segments,
+    snakemake.input.wav,
     list(snakemake.input.chunks),
     params,
     CueParams(**snakemake.params.subtitles),

@@ -1,6 +1,6 @@
 """Subtitle cue cutting from word timestamps."""
 
-from firescribe.merge import CueParams, pause_breaks, words_to_cues
+from firescribe.merge import CueParams, Loudness, pause_breaks, snap_to_speech, words_to_cues
 
 
 def words(spec):
@@ -21,3 +21,41 @@ def test_cues_break_at_vad_pauses_and_sentence_ends():
     breaks = pause_breaks([(0.0, 1.5), (1.72, 2.2)])  # a VAD silence between "four" and "five"
     cues = words_to_cues(ws, CueParams(), breaks)
     assert [c["text"] for c in cues] == ["One two.", "Three four", "five"]
+
+
+def _spread(text: str, start: float, end: float) -> list[dict]:
+    """Word timestamps with no gaps at all, as a decoder gives when it stretches words
+    across pauses."""
+    toks = text.split()
+    step = (end - start) / len(toks)
+    return [{"text": " " + t, "start": start + i * step, "end": start + (i + 1) * step} for i, t in enumerate(toks)]
+
+
+def test_long_cue_splits_at_the_pause_heard_in_the_audio(tmp_path):
+    """Two unpunctuated sentences 0.45 s apart whose word timestamps show no gap (the
+    pause is shared out to the words either side, as faster-whisper does): the audio
+    tells where the pause is, and the cue is cut there, not at the length limit."""
+    import media
+
+    a, b = "He opened the window to let some fresh air into the room", "Music can change the mood of a room in a few seconds"
+    utts = media.speech_track([a, b], [0.45, 0.2], tmp_path / "two.wav")
+    loudness = Loudness.of_wav(str(tmp_path / "two.wav"))
+    p = CueParams(max_cue_s=utts[1].end - 1.0, max_cue_chars=200, cue_gap_s=0.6)
+    for share in (0.2, 0.4, 0.6, 0.8):  # where in the pause the decoder put the word boundary
+        edge = utts[0].end + share * (utts[1].start - utts[0].end)
+        first, second = _spread(a, utts[0].start, utts[0].end), _spread(b, utts[1].start, utts[1].end)
+        first[-1]["end"] = second[0]["start"] = edge
+        ws = first + second
+        assert [c["text"] for c in words_to_cues(ws, p, loudness=loudness)] == [a, b], share
+        # without the audio, the gap-less timestamps give no reason to cut there
+        assert [c["text"] for c in words_to_cues(ws, p)] != [a, b]
+
+
+def test_word_edges_in_a_vad_silence_move_onto_the_speech():
+    ws = words([(" room", 3.0, 3.4), (" He", 3.4, 4.5), (" went", 4.5, 4.8)])
+    speech = [(0.0, 3.5), (4.2, 6.0)]
+    snapped = snap_to_speech(ws, speech)
+    assert [(w["start"], w["end"]) for w in snapped] == [(3.0, 3.4), (3.4, 4.5), (4.5, 4.8)]
+    speech = [(0.0, 3.3), (3.9, 6.0)]  # "He" really starts at 3.9; "room" ends at 3.3
+    snapped = snap_to_speech(ws, speech)
+    assert [(w["start"], w["end"]) for w in snapped] == [(3.0, 3.3), (3.9, 4.5), (4.5, 4.8)]

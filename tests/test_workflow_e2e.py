@@ -66,15 +66,22 @@ def test_transcripts_are_accurate(corpus):
 
 @pytest.mark.parametrize("fmt", ["srt", "vtt"])
 def test_subtitle_cues_match_sentence_times(corpus, fmt):
+    """Every cue lies inside one spoken sentence, and every sentence begins and ends a cue.
+
+    The model may cut a sentence in two (tiny.en sometimes puts a full stop mid-sentence,
+    and the decoder's choice differs between CPUs), so a cue may end inside a sentence;
+    what must never happen is a cue on the wrong timeline or a cue spanning a silence.
+    """
+    tol = CUE_TOLERANCE_S
     for sample, utts in corpus["truth"].items():
         subs = pysubs2.load(str(corpus["results"] / "transcripts" / f"{sample}.{fmt}"))
         cues = [(e.start / 1000, e.end / 1000) for e in subs if e.text.strip()]
         assert len(cues) >= len(utts) * 0.8, (sample, len(cues), len(utts))
         for start, end in cues:
-            assert min(abs(start - u.start) for u in utts) <= CUE_TOLERANCE_S, (sample, start)
-            assert min(abs(end - u.end) for u in utts) <= CUE_TOLERANCE_S, (sample, end)
-        for u in utts:  # every sentence starts a cue
-            assert min(abs(s - u.start) for s, _ in cues) <= CUE_TOLERANCE_S, (sample, u)
+            assert any(u.start - tol <= start and end <= u.end + tol for u in utts), (sample, start, end)
+        for u in utts:
+            assert min(abs(s - u.start) for s, _ in cues) <= tol, (sample, "start", u)
+            assert min(abs(e - u.end) for _, e in cues) <= tol, (sample, "end", u)
 
 
 def test_outputs_and_corpus_table(corpus):
@@ -117,7 +124,7 @@ def test_deleting_one_chunk_reruns_only_that_chunk_and_merge(corpus):
 
     dry = snakemake(corpus["work"], "-n", config=corpus["config"])
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
-    assert counts == {"all": "1", "asr": "1", "merge": "1", "corpus": "1", "total": "4"}, dry.stdout
+    assert counts == {"all": "1", "asr": "1", "merge": "1", "corpus": "1", "report": "1", "total": "5"}, dry.stdout
 
     snakemake(corpus["work"], config=corpus["config"])
     assert victim.exists()
@@ -132,7 +139,7 @@ def test_changing_a_parameter_reruns_only_the_affected_steps(corpus):
         return dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
 
     subtitles = dict(corpus["config"], subtitles={"cue_gap_s": 0.3})
-    assert planned(subtitles) == {"all": "1", "merge": "2", "corpus": "1", "total": "4"}
+    assert planned(subtitles) == {"all": "1", "merge": "2", "corpus": "1", "report": "1", "total": "5"}
     vad = dict(corpus["config"], vad={"threshold": 0.6})
     counts = planned(vad)
     assert "extract" not in counts and counts["vad"] == "2" and counts["plan"] == "2"

@@ -9,8 +9,8 @@ config give byte-identical files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pysubs2
 
@@ -38,27 +38,82 @@ def pause_breaks(speech: list[tuple[float, float]]) -> list[float]:
     return [(a[1] + b[0]) / 2 for a, b in zip(speech, speech[1:]) if b[0] > a[1]]
 
 
-def _widest_gap(words: list[dict]) -> int:
-    """Index i (>= 1) of the word after the longest pause inside ``words``."""
-    return max(range(1, len(words)), key=lambda i: (words[i]["start"] - words[i - 1]["end"], i))
+class Loudness:
+    """Loudness of a file over time (mean |amplitude| per 10 ms frame), to find the pauses
+    between words that their timestamps hide."""
+
+    def __init__(self, energy: np.ndarray, hop_s: float = 0.01):
+        self.energy, self.hop_s = energy, hop_s
+
+    @classmethod
+    def of_wav(cls, wav: str) -> "Loudness":
+        from firescribe.audio import open_pcm
+        from firescribe.plan import frame_energy
+
+        return cls(frame_energy(open_pcm(wav)))
+
+    def frames(self, a: float, b: float) -> np.ndarray:
+        return self.energy[max(0, int(a / self.hop_s)) : max(0, int(b / self.hop_s))]
+
+    def quiet_seconds(self, a: float, b: float, floor: float) -> float:
+        """Time between ``a`` and ``b`` quieter than ``floor``."""
+        return float((self.frames(a, b) < floor).sum()) * self.hop_s
 
 
-def words_to_cues(words: list[dict], p: CueParams, breaks: list[float] = ()) -> list[dict]:
+# a frame below this fraction of the cue's median loudness (-20 dB) counts as pause
+PAUSE_LEVEL = 0.1
+
+
+def _mid(w: dict) -> float:
+    return (w["start"] + w["end"]) / 2
+
+
+def split_index(words: list[dict], loudness: Loudness | None = None) -> int:
+    """Index i (>= 1) of the word after the best place to cut ``words`` in two: the word
+    boundary with the most pause in the audio around it (between the middles of the two
+    words), then the longest gap between the words' timestamps. Decoders stretch word
+    timestamps over short pauses, so only the audio shows a pause between sentences."""
+
+    def gap(i: int) -> float:
+        return words[i]["start"] - words[i - 1]["end"]
+
+    def pause(i: int) -> float:
+        return loudness.quiet_seconds(_mid(words[i - 1]), _mid(words[i]), floor) if floor > 0 else 0.0
+
+    floor = 0.0
+    if loudness is not None:
+        frames = loudness.frames(words[0]["start"], words[-1]["end"])
+        floor = PAUSE_LEVEL * float(np.median(frames)) if len(frames) else 0.0
+    return max(range(1, len(words)), key=lambda i: (pause(i), gap(i), i))
+
+
+def snap_to_speech(words: list[dict], speech: list[tuple[float, float]]) -> list[dict]:
+    """Pull word edges that lie in a VAD silence onto the speech they belong to (a word
+    is speech; decoders' timestamps often start a word inside the pause before it)."""
+    out = []
+    for w in words:
+        inside = [(a, b) for a, b in speech if a < w["end"] and b > w["start"]]
+        if inside:
+            w = {**w, "start": max(w["start"], inside[0][0]), "end": min(w["end"], inside[-1][1])}
+        out.append(w)
+    return out
+
+
+def words_to_cues(words: list[dict], p: CueParams, breaks: list[float] = (), loudness: Loudness | None = None) -> list[dict]:
     """Cut a word sequence into cues at pauses (VAD silences or word gaps) and sentence ends;
-    a cue that grows past the length limits is split at its longest inner pause."""
+    a cue that grows past the length limits is split at its quietest word boundary."""
     cues: list[list[dict]] = []
     for w in words:
         if cues:
             cur = cues[-1]
             prev = cur[-1]
             gap = w["start"] - prev["end"]
-            mid_prev, mid_w = (prev["start"] + prev["end"]) / 2, (w["start"] + w["end"]) / 2
-            silence = any(mid_prev < b < mid_w for b in breaks)
+            silence = any(_mid(prev) < b < _mid(w) for b in breaks)
             sentence_done = prev["text"].strip().endswith(SENTENCE_END)
             if not (silence or gap >= p.cue_gap_s or sentence_done):
                 cur.append(w)
                 if len(cur) > 1 and (cur[-1]["end"] - cur[0]["start"] > p.max_cue_s or len(_join(cur)) > p.max_cue_chars):
-                    i = _widest_gap(cur)
+                    i = split_index(cur, loudness)
                     cues[-1], rest = cur[:i], cur[i:]
                     cues.append(rest)
                 continue
@@ -66,11 +121,13 @@ def words_to_cues(words: list[dict], p: CueParams, breaks: list[float] = ()) -> 
     return [{"start": c[0]["start"], "end": c[-1]["end"], "text": _join(c), "words": c} for c in cues]
 
 
-def build_cues(segments: list[dict], p: CueParams, breaks: list[float] = ()) -> list[dict]:
+def build_cues(segments: list[dict], p: CueParams, speech: list[tuple[float, float]] = (), loudness: Loudness | None = None) -> list[dict]:
+    speech = list(speech)
+    breaks = pause_breaks(speech)
     cues = []
     for s in segments:
         if s.get("words"):
-            cues.extend(words_to_cues(s["words"], p, breaks))
+            cues.extend(words_to_cues(snap_to_speech(s["words"], speech), p, breaks, loudness))
         elif s["text"].strip():
             cues.append({"start": s["start"], "end": s["end"], "text": s["text"].strip(), "words": []})
     return [c for c in cues if c["text"]]
@@ -87,11 +144,18 @@ def plain_text(cues: list[dict]) -> str:
 
 
 def merge_transcript(
-    sample: str, info: dict, plan: dict, chunk_docs: list[dict], params: dict, p: CueParams, speech: list[tuple[float, float]] = ()
+    sample: str,
+    info: dict,
+    plan: dict,
+    chunk_docs: list[dict],
+    params: dict,
+    p: CueParams,
+    speech: list[tuple[float, float]] = (),
+    loudness: Loudness | None = None,
 ) -> dict:
     segments = [s for doc in chunk_docs for u in doc["units"] for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
-    cues = build_cues(segments, p, pause_breaks(list(speech)))
+    cues = build_cues(segments, p, speech, loudness)
     status, reason = info["status"], info.get("reason", "")
     if status == "ok" and not cues:
         status, reason = "empty", "no speech found" if not plan["units"] else "no words recognised"
@@ -148,12 +212,19 @@ def write_outputs(doc: dict, out: dict[str, str]) -> None:
 
 
 def run_merge(
-    sample: str, info_json: str, plan_json: str, vad_tsv: str, chunk_jsons: list[str], params: dict, cue: CueParams, out: dict[str, str]
+    sample: str,
+    info_json: str,
+    plan_json: str,
+    vad_tsv: str,
+    wav: str,
+    chunk_jsons: list[str],
+    params: dict,
+    cue: CueParams,
+    out: dict[str, str],
 ) -> dict:
     from firescribe.vad import read_segments
 
     chunks = sorted((read_json(p) for p in chunk_jsons), key=lambda d: d["chunk"])
-    doc = merge_transcript(sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv))
+    doc = merge_transcript(sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav))
     write_outputs(doc, out)
     return doc
-
