@@ -3,8 +3,10 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := ffmpeg espeak-ng sox
+# only for the tests: a single-node Slurm cluster, and a browser to render the report
+TEST_APT_PACKAGES := slurm-wlm munge chromium
 
-.PHONY: demo test sysdeps venv lint
+.PHONY: demo test sysdeps testdeps venv lint
 
 sysdeps:  ## Debian packages: ffmpeg (extraction), espeak-ng and sox (test media)
 	@missing=""; for t in ffmpeg espeak-ng sox; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
@@ -12,6 +14,14 @@ sysdeps:  ## Debian packages: ffmpeg (extraction), espeak-ng and sox (test media
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+testdeps:  ## Debian packages the tests use beyond sysdeps: slurm-wlm + munge, chromium
+	@missing=""; for t in slurmctld munged chromium; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_APT_PACKAGES); \
 	fi
 
 $(BIN)/snakemake: pyproject.toml
@@ -28,7 +38,7 @@ demo: sysdeps venv  ## transcribe example/media with the bundled model -> result
 	$(BIN)/snakemake --cores all
 	@echo; echo "Transcripts:"; ls results/transcripts; echo; cat results/transcripts/*.txt
 
-test: sysdeps venv  ## the whole test suite (CI runs exactly this)
+test: sysdeps testdeps venv  ## the whole test suite (CI runs exactly this)
 	$(BIN)/python -m pytest -v --durations=15
 
 lint:

@@ -3,11 +3,15 @@
 #   media --extract--> 16 kHz WAV --vad--> speech segments --plan--> units & chunks
 #         --asr (one job per chunk)--> chunk results --merge--> json/txt/srt/vtt/tsv per file
 #         --corpus--> corpus.tsv / corpus.parquet for the whole corpus
+#         --report--> figures and a per-file table for `snakemake --report report.html`
 #
 # Configure in config/config.yaml (see config/README.md); run with `snakemake --cores N`.
 
 
 configfile: "config/config.yaml"
+
+
+report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
@@ -18,6 +22,7 @@ rule all:
         expand("results/transcripts/{sample}.{ext}", sample=SAMPLES.index, ext=FORMATS),
         "results/corpus.tsv",
         "results/corpus.parquet",
+        "results/report/files.html",
         # every chunk result is a target too, so a deleted or lost chunk is redone on rerun
         all_chunk_results,
         # strict: true makes the run fail if any input failed (see config/README.md)
@@ -30,3 +35,4 @@ include: "rules/plan.smk"
 include: "rules/asr.smk"
 include: "rules/merge.smk"
 include: "rules/corpus.smk"
+include: "rules/report.smk"

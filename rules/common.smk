@@ -45,6 +45,12 @@ def all_chunk_results(wildcards):
     return [f for sample in SAMPLES.index for f in chunks_of(sample)]
 
 
+def references():
+    """Reference transcript per sample, where the sample sheet gives one."""
+    refs = SAMPLES["reference"].dropna()
+    return {sample: path for sample, path in refs.items() if path}
+
+
 def vad_params():
     return config["vad"]
 

@@ -1,7 +1,8 @@
 rule corpus:
     """One table for the whole corpus: every input with its status and reason."""
     input:
-        expand("results/transcripts/{sample}.json", sample=SAMPLES.index),
+        transcripts=expand("results/transcripts/{sample}.json", sample=SAMPLES.index),
+        references=references().values(),
     output:
         tsv="results/corpus.tsv",
         parquet="results/corpus.parquet",
@@ -13,7 +14,7 @@ rule corpus:
         "../envs/firescribe.yaml"
     threads: 1
     params:
-        strict=config["strict"],
+        references=references(),
     script:
         "../scripts/corpus.py"
 

@@ -22,7 +22,9 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"tests need {missing} on PATH (Debian: apt-get install ffmpeg espeak-ng sox)")
 
 
-def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, config: dict | None = None, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the workflow as a user would, with .snakemake state kept in ``workdir``."""
     cmd = [
         sys.executable, "-m", "snakemake",
@@ -36,7 +38,7 @@ def snakemake(workdir: Path, *args: str, config: dict | None = None, check: bool
         override.write_text(yaml.safe_dump(json.loads(json.dumps(config, default=str))))
         cmd.append(str(override))
     cmd += list(args)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(env or os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=workdir)
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")

@@ -6,31 +6,54 @@ import logging
 
 import pandas as pd
 
+from firescribe.accuracy import Score, score, total
 from firescribe.io import atomic_path, read_json
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ["sample", "path", "status", "reason", "duration_s", "speech_s", "n_segments", "n_chars", "warnings"]
+# filled where the sample sheet gives a reference transcript (see firescribe.accuracy)
+ACCURACY_COLUMNS = ["metric", "ref_tokens", "substitutions", "deletions", "insertions", "errors", "error_rate"]
 
 
-def corpus_table(transcript_jsons: list[str]) -> pd.DataFrame:
+def corpus_table(transcript_jsons: list[str], references: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per input; ``references`` maps sample -> reference transcript file. A file
+    that failed to decode is not scored (its failure is in status/reason)."""
+    references = references or {}
     rows = []
     for path in transcript_jsons:
         d = read_json(path)
-        rows.append(
-            {
-                "sample": d["sample"],
-                "path": d["source"],
-                "status": d["status"],
-                "reason": d["reason"],
-                "duration_s": d["duration"],
-                "speech_s": d["speech_seconds"],
-                "n_segments": len(d["segments"]),
-                "n_chars": len(d["text"]),
-                "warnings": "; ".join(d["warnings"]),
-            }
-        )
-    return pd.DataFrame(rows, columns=COLUMNS).sort_values("sample").reset_index(drop=True)
+        row = {
+            "sample": d["sample"],
+            "path": d["source"],
+            "status": d["status"],
+            "reason": d["reason"],
+            "duration_s": d["duration"],
+            "speech_s": d["speech_seconds"],
+            "n_segments": len(d["segments"]),
+            "n_chars": len(d["text"]),
+            "warnings": "; ".join(d["warnings"]),
+        }
+        ref = references.get(d["sample"])
+        if ref and d["status"] != "failed":
+            with open(ref, encoding="utf-8") as f:
+                row.update(score(f.read(), d["text"]).row())
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=COLUMNS + ACCURACY_COLUMNS).sort_values("sample").reset_index(drop=True)
+    for col in ACCURACY_COLUMNS[1:-1]:
+        table[col] = table[col].astype("Int64")
+    table["metric"] = table["metric"].astype("string")
+    table["error_rate"] = table["error_rate"].astype("Float64")
+    return table
+
+
+def corpus_scores(table: pd.DataFrame) -> dict[str, Score]:
+    """Corpus WER and/or CER: errors over reference tokens, summed over the scored files."""
+    out = {}
+    for metric, rows in table.dropna(subset=["metric"]).groupby("metric"):
+        counts = rows[["ref_tokens", "substitutions", "deletions", "insertions"]].astype(int)
+        out[metric] = total([Score(metric, *r) for r in counts.itertuples(index=False)])
+    return out
 
 
 def write_corpus(table: pd.DataFrame, tsv: str, parquet: str) -> None:
@@ -47,6 +70,11 @@ def summary(table: pd.DataFrame) -> str:
         + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "empty", "failed"))
         + f"; {table['duration_s'].sum():.1f} s audio, {table['speech_s'].sum():.1f} s speech"
     ]
+    for metric, sc in corpus_scores(table).items():
+        lines.append(
+            f"  {metric.upper()} {100 * sc.error_rate:.2f}% over {sc.ref_tokens} reference tokens "
+            f"(sub {sc.substitutions}, del {sc.deletions}, ins {sc.insertions})"
+        )
     for _, r in table[table["status"] == "failed"].iterrows():
         lines.append(f"  FAILED {r['path']}: {r['reason']}")
     return "\n".join(lines)

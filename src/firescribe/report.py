@@ -1,0 +1,150 @@
+"""Figures and a per-file table for Snakemake's report (``snakemake --report report.html``).
+
+Everything is read from files the workflow already wrote: the corpus table, each file's VAD
+segments and plan, and Snakemake's own benchmark files (wall seconds per job), so the
+report costs no model time. Figures are matplotlib PNGs.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: no display on a cluster node or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from firescribe.io import atomic_path, read_json, write_text  # noqa: E402
+from firescribe.vad import read_segments  # noqa: E402
+
+STAGES = ["extract", "vad", "plan", "model_info", "asr", "merge", "corpus"]
+STATUS_COLOURS = {"ok": "#2b8a3e", "empty": "#868e96", "failed": "#c92a2a"}
+
+
+def stage_seconds(benchmark_dir: str | Path) -> pd.DataFrame:
+    """Wall seconds per stage, summed over its jobs' benchmark files: columns stage, jobs, seconds, share."""
+    root = Path(benchmark_dir)
+    rows = []
+    for f in sorted(root.rglob("*.tsv")):
+        stage = f.relative_to(root).parts[0].removesuffix(".tsv")
+        if stage in STAGES:
+            rows.append({"stage": stage, "seconds": float(pd.read_csv(f, sep="\t")["s"].sum())})
+    df = pd.DataFrame(rows, columns=["stage", "seconds"])
+    df = df.groupby("stage", sort=False).agg(jobs=("seconds", "size"), seconds=("seconds", "sum")).reset_index()
+    df["stage"] = pd.Categorical(df["stage"], STAGES, ordered=True)
+    df = df.sort_values("stage").reset_index(drop=True)
+    df["share"] = df["seconds"] / df["seconds"].sum() if len(df) else []
+    return df
+
+
+def asr_seconds(benchmark_dir: str | Path, sample: str) -> float:
+    """Wall seconds of a file's ASR jobs (0 when it had none)."""
+    return sum(float(pd.read_csv(f, sep="\t")["s"].sum()) for f in sorted((Path(benchmark_dir) / "asr" / sample).glob("*.tsv")))
+
+
+def file_table(corpus: pd.DataFrame, benchmark_dir: str | Path) -> pd.DataFrame:
+    """The corpus table plus speech ratio, ASR seconds and real-time factor per file."""
+    df = corpus.copy()
+    df["speech_ratio"] = (df["speech_s"] / df["duration_s"].where(df["duration_s"] > 0)).round(3)
+    df["asr_s"] = [round(asr_seconds(benchmark_dir, s), 2) for s in df["sample"]]
+    df["rtf"] = (df["asr_s"] / df["duration_s"].where(df["duration_s"] > 0)).round(4)
+    return df
+
+
+def _save(fig, path: str) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def plot_timeline(corpus: pd.DataFrame, vad_tsvs: dict[str, str], path: str, max_files: int = 60) -> None:
+    """Speech (bars) and silence (gaps) over time, one row per file; failed files labelled."""
+    rows = corpus.sort_values("sample").head(max_files)
+    fig, ax = plt.subplots(figsize=(10, 0.9 + 0.35 * max(1, len(rows))))
+    for y, r in enumerate(rows.itertuples()):
+        ax.broken_barh([(0, r.duration_s or 0)], (y - 0.4, 0.8), color="#e9ecef")
+        segs = read_segments(vad_tsvs[r.sample]) if r.sample in vad_tsvs else []
+        ax.broken_barh([(a, b - a) for a, b in segs], (y - 0.4, 0.8), color=STATUS_COLOURS.get(r.status, "#1c7ed6"))
+        if r.status == "failed":
+            ax.text(0, y, f"  failed: {r.reason[:80]}", va="center", fontsize=8, color=STATUS_COLOURS["failed"])
+    ax.set_yticks(range(len(rows)), rows["sample"], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("time in the media (s)")
+    title = "Speech (coloured) and silence (grey) per file"
+    ax.set_title(title if len(corpus) <= max_files else f"{title}: first {max_files} of {len(corpus)} files")
+    _save(fig, path)
+
+
+def plot_unit_lengths(plan_jsons: list[str], path: str) -> None:
+    """Histogram of ASR unit lengths over the corpus."""
+    lengths = [b - a for p in plan_jsons for a, b in read_json(p)["units"]]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.hist(lengths, bins=min(40, max(5, len(lengths) // 3 or 1)), color="#1c7ed6")
+    ax.set_xlabel("unit length (s)")
+    ax.set_ylabel("units")
+    ax.set_title(f"{len(lengths)} ASR units, {sum(lengths):.0f} s of speech")
+    _save(fig, path)
+
+
+def plot_rtf(files: pd.DataFrame, path: str) -> None:
+    """ASR real-time factor per file (ASR wall seconds / media seconds; lower is faster)."""
+    rows = files[files["rtf"].notna() & (files["asr_s"] > 0)].sort_values("sample")
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.3 * max(1, len(rows))))
+    ax.barh(rows["sample"], rows["rtf"], color=[STATUS_COLOURS.get(s, "#1c7ed6") for s in rows["status"]])
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlabel("real-time factor (ASR wall time / media duration)")
+    ax.set_title("ASR speed per file")
+    _save(fig, path)
+
+
+def plot_stage_shares(stages: pd.DataFrame, path: str) -> None:
+    """Share of the summed job wall time per pipeline stage."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.barh(stages["stage"].astype(str), 100 * stages["share"], color="#5f3dc4")
+    for y, (share, sec) in enumerate(zip(stages["share"], stages["seconds"])):
+        ax.text(100 * share, y, f" {100 * share:.1f}% ({sec:.1f} s)", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 115)
+    ax.set_xlabel("% of summed job wall time")
+    ax.set_title("Where the time goes")
+    _save(fig, path)
+
+
+def files_html(files: pd.DataFrame, scores: dict, path: str) -> None:
+    """Per-file table (status, duration, speech ratio, segments, RTF, accuracy, reason) as HTML."""
+    cols = ["sample", "status", "duration_s", "speech_ratio", "n_segments", "rtf", "metric", "error_rate", "substitutions", "deletions", "insertions", "reason"]
+    shown = files[cols].astype(object).where(files[cols].notna(), "")  # blank, not <NA>
+    body = shown.to_html(index=False, float_format=lambda x: f"{x:.3f}", border=0, classes="files")
+    failed = files[files["status"] == "failed"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>firescribe: files</title>",
+        "<style>body{font-family:sans-serif;font-size:13px} table.files{border-collapse:collapse}"
+        " table.files td,table.files th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>",
+        f"<h3>{len(files)} files: " + ", ".join(f"{(files['status'] == s).sum()} {s}" for s in ("ok", "empty", "failed")) + "</h3>",
+    ]
+    for metric, sc in scores.items():
+        parts.append(
+            f"<p>Corpus {metric.upper()}: <b>{100 * sc.error_rate:.2f}%</b> over {sc.ref_tokens} reference tokens "
+            f"(substitutions {sc.substitutions}, deletions {sc.deletions}, insertions {sc.insertions})</p>"
+        )
+    if len(failed):
+        parts.append("<h4>Failures</h4><ul>")
+        parts += [f"<li><b>{html.escape(r.sample)}</b> ({html.escape(r.path)}): {html.escape(r.reason)}</li>" for r in failed.itertuples()]
+        parts.append("</ul>")
+    parts += [body, "</body></html>"]
+    write_text(path, "\n".join(parts) + "\n")
+
+
+def run_report(corpus_parquet: str, vad_tsvs: dict[str, str], plan_jsons: list[str], benchmark_dir: str, out: dict[str, str]) -> None:
+    from firescribe.corpus import corpus_scores
+
+    corpus = pd.read_parquet(corpus_parquet)
+    files = file_table(corpus, benchmark_dir)
+    plot_timeline(files, vad_tsvs, out["timeline"])
+    plot_unit_lengths(plan_jsons, out["units"])
+    plot_rtf(files, out["rtf"])
+    plot_stage_shares(stage_seconds(benchmark_dir), out["stages"])
+    files_html(files, corpus_scores(corpus), out["files"])
