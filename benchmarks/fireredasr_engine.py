@@ -29,6 +29,7 @@ import official  # noqa: E402  (the official code, and checkpoint building)
 
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
 from firescribe.fireredasr.loader import load_model_dir  # noqa: E402
+from firescribe.fireredasr.precision import to_precision  # noqa: E402
 
 
 def synth_audio(seconds: float, path: Path, seed: int = 0) -> np.ndarray:
@@ -58,6 +59,7 @@ def main() -> None:
     ap.add_argument("--model-dir", type=Path, default=None)
     ap.add_argument("--skip-official", action="store_true", help="time ours only")
     ap.add_argument("--batch", type=int, default=8, help="also time ours on this many units decoded together (as the workflow batches)")
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "int8"], choices=["fp32", "int8"], help="our engine's numeric variants to time")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -80,9 +82,13 @@ def main() -> None:
     print(f"model: {n_params / 1e9:.3f} B parameters; load: ours {load_ours:.1f} s (mmap)" + (f", official {load_ref:.1f} s" if ref else ""))
     print(f"threads {args.threads}, beam {args.beam}, {args.tokens_per_second:g} decoding steps per audio second\n", flush=True)
 
-    header = f"{'audio s':>8} {'steps':>6} {'official s':>11} {'official RTF':>13} {'ours s':>8} {'ours RTF':>9} {'speed-up':>9} {'identical':>10}"
-    print(header)
-    rows = []
+    t = time.time()
+    variants = {p: to_precision(ours.model if p == "fp32" else load_model_dir(model_dir).model, p) for p in args.precisions}
+    print(f"prepared {', '.join(variants)} in {time.time() - t:.1f} s\n")
+    cols = [f"{'audio s':>8}", f"{'steps':>6}", f"{'official RTF':>13}"]
+    cols += [f"{p + ' RTF':>9} {'x':>6}" for p in variants]
+    cols += [f"{'fp32 = official':>16}"] + [f"{p + ' tokens = fp32':>20}" for p in variants if p != "fp32"]
+    print(" ".join(cols))
     tmp = model_dir.parent / "audio"
     tmp.mkdir(exist_ok=True)
     for seconds in args.lengths:
@@ -91,10 +97,13 @@ def main() -> None:
         steps = int(round(seconds * args.tokens_per_second))
         params = BeamParams(beam_size=args.beam, nbest=1, decode_max_len=steps)
 
-        t = time.time()
-        feats, lengths = ours.features.batch([audio])
-        hyp = ours.model.transcribe(feats, lengths, params)[0][0].tokens
-        t_ours = time.time() - t
+        times, hyps = {}, {}
+        for name, model in variants.items():
+            t = time.time()
+            feats, lengths = ours.features.batch([audio])
+            hyps[name] = model.transcribe(feats, lengths, params)[0][0].tokens
+            times[name] = time.time() - t
+            assert len(hyps[name]) == steps, f"expected {steps} decoded tokens (no EOS), got {len(hyps[name])}"
 
         t_ref, same = float("nan"), "-"
         if ref is not None:
@@ -103,11 +112,16 @@ def main() -> None:
             with torch.no_grad():
                 rhyp = ref.model.transcribe(rfeats, rlengths, args.beam, 1, steps, 1.0, 0.0, 1.0)[0][0]["yseq"].tolist()
             t_ref = time.time() - t
-            same = "yes" if rhyp == hyp else "NO"
-        assert len(hyp) == steps, f"expected {steps} decoded tokens (no EOS), got {len(hyp)}"
-        row = (seconds, steps, t_ref, t_ref / seconds, t_ours, t_ours / seconds, t_ref / t_ours, same)
-        rows.append(row)
-        print(f"{row[0]:>8g} {row[1]:>6} {row[2]:>11.1f} {row[3]:>13.2f} {row[4]:>8.1f} {row[5]:>9.3f} {row[6]:>8.1f}x {row[7]:>10}", flush=True)
+            same = "yes" if rhyp == hyps.get("fp32") else "NO"
+        cells = [f"{seconds:>8g}", f"{steps:>6}", f"{t_ref / seconds:>13.2f}"]
+        cells += [f"{times[p] / seconds:>9.3f} {t_ref / times[p]:>5.1f}x" for p in variants]
+        cells += [f"{same:>16}"]
+        for p in variants:
+            if p != "fp32" and "fp32" in hyps:
+                agree = np.mean([a == b for a, b in zip(hyps[p], hyps["fp32"])])
+                cells.append(f"{100 * agree:>19.0f}%")
+        print(" ".join(cells), flush=True)
+    print("(x = speed-up over the official code; RTF = wall seconds per audio second, features + encoder + beam search)")
 
     if args.batch > 1:
         # decoding is memory-bound for one utterance (every step reads all decoder weights);
@@ -115,12 +129,14 @@ def main() -> None:
         seconds = args.lengths[0]
         audios = [synth_audio(seconds, tmp / f"batch_{i}.wav", seed=i) for i in range(args.batch)]
         steps = int(round(seconds * args.tokens_per_second))
-        t = time.time()
-        feats, lengths = ours.features.batch(audios)
-        hyps = ours.model.transcribe(feats, lengths, BeamParams(beam_size=args.beam, nbest=1, decode_max_len=steps))
-        dt = time.time() - t
-        assert all(len(h[0].tokens) == steps for h in hyps)
-        print(f"\nours, {args.batch} x {seconds:g} s units in one batch: {dt:.1f} s, RTF {dt / (seconds * args.batch):.3f}")
+        print()
+        for name, model in variants.items():
+            t = time.time()
+            feats, lengths = ours.features.batch(audios)
+            out = model.transcribe(feats, lengths, BeamParams(beam_size=args.beam, nbest=1, decode_max_len=steps))
+            dt = time.time() - t
+            assert all(len(h[0].tokens) == steps for h in out)
+            print(f"ours {name}, {args.batch} x {seconds:g} s units in one batch: {dt:.1f} s, RTF {dt / (seconds * args.batch):.3f}")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.loader import load_model_dir
+from firescribe.fireredasr.precision import to_precision
 
 MAX_UNIT_S = 60.0  # longer inputs hallucinate; > 200 s exceed the positional encoding
 
@@ -22,6 +24,8 @@ class FireRedAedBackend:
         self.device = "cuda" if device in ("cuda", "auto") and _cuda() else "cpu"
         if self.device != "cpu":
             self.loaded.model.to(self.device)
+        self.precision = options.get("precision", "fp32")
+        self.model = to_precision(self.loaded.model, self.precision, self.device)
         self.params = BeamParams(
             beam_size=int(options.get("beam_size", 3)),
             nbest=1,
@@ -32,13 +36,21 @@ class FireRedAedBackend:
         )
 
     def describe(self) -> dict:
-        return {"backend": self.name, "engine": "firescribe.fireredasr", "model": str(self.options["model_dir"]), "options": self.options}
+        return {
+            "backend": self.name,
+            "engine": "firescribe.fireredasr",
+            "model": str(self.options["model_dir"]),
+            "precision": self.precision,
+            "device": self.device,
+            "options": self.options,
+        }
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
         if not batch:
             return []
         feats, lengths = self.loaded.features.batch(batch)
-        hyps = self.loaded.model.transcribe(feats.to(self.device), lengths.to(self.device), self.params)
+        feats = feats.to(self.device, torch.float16 if self.precision == "fp16" else torch.float32)
+        hyps = self.model.transcribe(feats, lengths.to(self.device), self.params)
         out = []
         for audio, utt in zip(batch, hyps):
             text = self.loaded.tokens.detokenize(utt[0].tokens)

@@ -27,7 +27,7 @@ def linear(x: Tensor, layer: nn.Linear) -> Tensor:
     """``layer(x)`` for x [R, ..., in]; with few rows (a decoding step of a few beams) computed
     as W @ x^T, which CPU BLAS runs about twice as fast as x @ W^T when R is small."""
     flat = x.reshape(-1, x.shape[-1])
-    if flat.shape[0] > SMALL_BATCH_ROWS:
+    if flat.shape[0] > SMALL_BATCH_ROWS or type(layer) is not nn.Linear:  # e.g. an int8 quantized linear
         return layer(x)
     if layer.bias is None:
         y = torch.matmul(layer.weight, flat.t())

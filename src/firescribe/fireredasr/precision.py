@@ -1,0 +1,32 @@
+"""Numeric variants of a loaded FireRedASR-AED model.
+
+- ``fp32``: the released weights as they are (memory-mapped, shared by parallel jobs).
+- ``int8``: every ``nn.Linear`` (attention projections, feed-forward, output layer; >97% of
+  the parameters) replaced by torch's dynamically quantized linear: weights int8 per
+  output channel... per tensor, activations quantized per batch at run time, int32
+  accumulation (fbgemm on x86, qnnpack on ARM). Convolutions, norms and embeddings stay fp32.
+  The int8 weights live in each process (a quantized model cannot be memory-mapped), about a
+  quarter of the fp32 size. Results differ slightly from fp32: see tests/test_precision.py.
+- ``fp16``: half-precision weights and compute, for CUDA only (CPUs lack fast fp16 GEMM).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+PRECISIONS = ("fp32", "int8", "fp16")
+
+
+def to_precision(model: nn.Module, precision: str, device: str = "cpu") -> nn.Module:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+    if precision == "int8":
+        if device != "cpu":
+            raise ValueError("int8 (dynamic quantization) runs on the CPU only; use fp16 on CUDA")
+        return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    if precision == "fp16":
+        if device != "cuda":
+            raise ValueError("fp16 needs a CUDA device; use fp32 or int8 on the CPU")
+        return model.half()
+    return model
