@@ -31,8 +31,14 @@ rule asr:
     threads: config["asr"]["threads"]
     resources:
         mem_mb=4000,
+        # GPU jobs: cap them with `--resources gpu=2 gpu_mem_mb=24000` (see README)
+        gpu=gpu_job,
+        gpu_mem_mb=lambda wildcards: (
+            config["asr"]["gpu_mem_mb"] if gpu_job(wildcards) else 0
+        ),
     params:
         asr=asr_params(),
         language=sample_language,
+        gpu_locks="results/work/gpu-locks",
     script:
         "../scripts/asr.py"

@@ -2,8 +2,9 @@ import json
 
 from snakemake.utils import min_version, validate
 
+from firescribe.gpu import is_gpu_chunk
 from firescribe.samples import load_samples
-from firescribe.workflow import backend_options, max_unit_s
+from firescribe.workflow import backend_options, batch_seconds, max_gap_s, max_unit_s
 
 min_version("9.0")
 
@@ -51,6 +52,12 @@ def references():
     return {sample: path for sample, path in refs.items() if path}
 
 
+def gpu_job(wildcards):
+    """1 if this chunk runs as a GPU job (asr.device cuda/auto, asr.gpu_share of the chunks)."""
+    asr = config["asr"]
+    return int(is_gpu_chunk(int(wildcards.chunk), asr["device"], asr["gpu_share"]))
+
+
 def vad_params():
     return config["vad"]
 
@@ -58,7 +65,7 @@ def vad_params():
 def plan_params():
     return {
         "max_unit_s": max_unit_s(config),
-        "max_gap_s": config["plan"]["max_gap_s"],
+        "max_gap_s": max_gap_s(config),
         "chunk_s": config["plan"]["chunk_minutes"] * 60.0,
     }
 
@@ -67,6 +74,7 @@ def asr_params():
     return {
         "backend": config["backend"],
         "options": backend_options(config),
-        "batch_seconds": config["plan"]["batch_seconds"],
+        "batch_seconds": batch_seconds(config),
         "device": config["asr"]["device"],
+        "gpus": config["asr"]["gpus"],
     }

@@ -4,18 +4,18 @@ from firescribe.workflow import setup_logging
 setup_logging(snakemake.log[0])
 pin_threads(snakemake.threads)  # before the backend loads torch/ctranslate2 work
 
-from firescribe.asr import run_chunk  # noqa: E402
-from firescribe.backends import load_backend  # noqa: E402
+from firescribe.asr import asr_decoder, run_chunk  # noqa: E402
 
 p = snakemake.params.asr
-backend = load_backend(p["backend"], p["options"], threads=snakemake.threads, device=p["device"])
-run_chunk(
-    backend,
-    snakemake.input.wav,
-    snakemake.input.plan,
-    snakemake.input.model,
-    int(snakemake.wildcards.chunk),
-    snakemake.output[0],
-    language=snakemake.params.language,
-    batch_s=p["batch_seconds"],
-)
+gpu_job = int(snakemake.resources.get("gpu", 0)) > 0
+with asr_decoder(p, snakemake.threads, gpu_job, int(snakemake.resources.get("gpu_mem_mb", 0)), snakemake.params.gpu_locks) as decoder:
+    run_chunk(
+        decoder,
+        snakemake.input.wav,
+        snakemake.input.plan,
+        snakemake.input.model,
+        int(snakemake.wildcards.chunk),
+        snakemake.output[0],
+        language=snakemake.params.language,
+        batch_s=p["batch_seconds"],
+    )

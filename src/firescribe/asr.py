@@ -6,20 +6,52 @@ current one (prefetch). Progress goes to the job's log.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 from firescribe.audio import open_pcm, read_span
 from firescribe.backends.base import Backend
+from firescribe.gpu import is_out_of_memory
 from firescribe.io import read_json, write_json
 from firescribe.plan import make_batches
 
 log = logging.getLogger(__name__)
 
 
-def transcribe_chunk(backend: Backend, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float, model: dict | None = None) -> dict:
+class Decoder:
+    """A backend that survives running out of GPU memory (the GPU is shared with other
+    services): a batch that does not fit is split in halves and retried; a single unit that
+    does not fit moves the job to ``cpu_fallback()`` for the rest of the chunk. Nothing is
+    dropped; each step is logged."""
+
+    def __init__(self, backend: Backend, cpu_fallback: Callable[[], Backend] | None = None):
+        self.backend, self.cpu_fallback = backend, cpu_fallback
+
+    def describe(self) -> dict:
+        return self.backend.describe()
+
+    def transcribe(self, audio: list, language: str | None) -> list:
+        try:
+            return self.backend.transcribe(audio, language)
+        except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled, the rest re-raised
+            if not is_out_of_memory(exc):
+                raise
+            if len(audio) > 1:
+                half = len(audio) // 2
+                log.warning("out of GPU memory on a batch of %d units: retrying as %d + %d", len(audio), half, len(audio) - half)
+                return self.transcribe(audio[:half], language) + self.transcribe(audio[half:], language)
+            if self.cpu_fallback is None:
+                raise
+            log.warning("out of GPU memory on a single unit (%s): continuing this chunk on the CPU", str(exc).splitlines()[0][:200])
+            self.backend, self.cpu_fallback = self.cpu_fallback(), None
+            return self.backend.transcribe(audio, language)
+
+
+def transcribe_chunk(backend: Backend | Decoder, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float, model: dict | None = None) -> dict:
     """Transcribe chunk ``chunk`` of ``plan``; return the chunk document (deterministic)."""
     unit_ids = plan["chunks"][chunk]
     spans = [tuple(plan["units"][i]) for i in unit_ids]
@@ -73,6 +105,33 @@ def _on_timeline(a: float, b: float, start: float, end: float) -> tuple[float, f
     return round(start, 3), round(min(max(a + end, start), b), 3)
 
 
-def run_chunk(backend: Backend, wav: str, plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float) -> None:
+def run_chunk(backend: Backend | Decoder, wav: str, plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float) -> None:
     doc = transcribe_chunk(backend, wav, read_json(plan_json), chunk, language, batch_s, read_json(model_json))
     write_json(out_json, doc)
+
+
+@contextlib.contextmanager
+def asr_decoder(params: dict, threads: int, gpu_job: bool, gpu_mem_mb: int, lock_dir: str) -> Iterator[Decoder]:
+    """The decoder of one ASR job. A GPU job claims a free GPU slot (not under Slurm, which
+    assigns the GPU itself), keeps inside its memory budget, and falls back to the CPU on
+    out-of-memory; with no free slot or no CUDA it runs on the CPU."""
+    from firescribe.backends import load_backend
+    from firescribe import gpu as gpus
+
+    def load(device: str) -> Backend:
+        return load_backend(params["backend"], params["options"], threads=threads, device=device)
+
+    with contextlib.ExitStack() as stack:
+        device = "cpu"
+        if gpu_job:
+            slot = None if gpus.under_slurm() else stack.enter_context(gpus.gpu_slot(lock_dir, params["gpus"]))
+            if slot is not None:
+                gpus.use_gpu(slot)
+            if slot is not None or gpus.under_slurm():
+                device = params["device"]
+        backend = load(device)
+        on_gpu = getattr(backend, "device", "cpu") == "cuda"
+        if on_gpu and params["backend"] != "whisper":
+            gpus.limit_memory(gpu_mem_mb)  # PyTorch engines; CTranslate2 has no such limit
+        log.info("asr job on %s", "GPU" if on_gpu else "CPU")
+        yield Decoder(backend, cpu_fallback=(lambda: load("cpu")) if on_gpu else None)

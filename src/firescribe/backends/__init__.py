@@ -5,6 +5,10 @@ from __future__ import annotations
 from firescribe.backends.base import Backend, Segment, Word
 
 DEFAULT_MAX_UNIT_S = {"whisper": 30.0, "fireredasr-aed": 60.0}
+# Pauses merged into a unit. Whisper pads every clip to 30 s, so silence inside a unit costs
+# nothing and fewer, fuller clips decode faster with more context (measured in
+# benchmarks/whisper_backend.py); FireRedASR-AED's cost grows with the unit, silence included.
+DEFAULT_MAX_GAP_S = {"whisper": 3.0, "fireredasr-aed": 1.0}
 
 
 def load_backend(name: str, options: dict, threads: int, device: str = "cpu") -> Backend:
@@ -20,4 +24,4 @@ def load_backend(name: str, options: dict, threads: int, device: str = "cpu") ->
     raise ValueError(f"unknown ASR backend {name!r}; choose one of {sorted(DEFAULT_MAX_UNIT_S)}")
 
 
-__all__ = ["Backend", "Segment", "Word", "load_backend", "DEFAULT_MAX_UNIT_S"]
+__all__ = ["Backend", "Segment", "Word", "load_backend", "DEFAULT_MAX_UNIT_S", "DEFAULT_MAX_GAP_S"]

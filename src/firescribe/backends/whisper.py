@@ -32,6 +32,11 @@ class WhisperBackend:
         self.model_id = options.get("model", BUNDLED)
         path = resolve_model(self.model_id)
         self.max_unit_s = 30.0
+        if device == "auto":
+            import ctranslate2
+
+            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        self.device = device
         self.model = WhisperModel(
             path,
             device=device,
