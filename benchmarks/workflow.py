@@ -3,9 +3,9 @@
 Makes an MP4 of espeak-ng speech with pauses (``--minutes`` long), then runs the complete
 workflow (``snakemake --cores N``) once per jobs x threads layout, each in a fresh working
 folder, and prints side by side: wall time, audio seconds per wall second, the share of the
-summed job time per stage (from Snakemake's benchmark files), and the ASR jobs' peak
-resident (RSS) and unique (USS: what a job adds beyond pages shared with others, e.g. the
-memory-mapped weights) memory.
+summed job time per stage (from Snakemake's benchmark files), the ASR jobs' peak resident
+(RSS) and unique (USS) memory as Snakemake recorded them, and the padding fraction of the
+ASR batches.
 
     python benchmarks/workflow.py --minutes 10 --layouts 1x2 2x1                # whisper tiny.en
     python benchmarks/workflow.py --minutes 3 --backend fireredasr-aed \\
@@ -35,7 +35,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import media  # noqa: E402
 
+from firescribe.plan import make_batches, padding_fraction  # noqa: E402
 from firescribe.report import stage_seconds  # noqa: E402
+from firescribe.workflow import batch_seconds  # noqa: E402
 
 OVERHEAD = ["extract", "vad", "plan", "merge"]
 
@@ -79,6 +81,7 @@ def run(media_dir: Path, work: Path, cores: int, jobs: int, threads: int, extra:
         "uss": asr["max_uss"].max(),
         "units": len(plan["units"]),
         "chunks": len(plan["chunks"]),
+        "durations": [b - a for a, b in plan["units"]],
     }
 
 
@@ -128,8 +131,18 @@ def main() -> None:
         print(r["stages"].to_string(index=False, float_format=lambda x: f"{x:.3f}"), flush=True)
         print(flush=True)
     print(pd.DataFrame(rows).to_string(index=False))
-    print("\n(shares are of the summed wall time of all jobs; USS = memory unique to a job, i.e. what"
-          " one more concurrent job adds)")
+
+    # padding: units batched in time order, a fixed count per batch (the old script's way),
+    # against length-sorted batches filled up to the audio budget (what the ASR step does)
+    durations = r["durations"]
+    budget = batch_seconds({"backend": args.backend, "plan": {}, "whisper": {"batch_size": 8}})
+    fixed = [list(range(i, min(i + 8, len(durations)))) for i in range(0, len(durations), 8)]
+    print(f"\npadding (share of computed audio that is padding) over these {len(durations)} units: "
+          f"time order, 8 per batch {100 * padding_fraction(durations, fixed):.1f}%; "
+          f"length-sorted, {budget:g} s budget {100 * padding_fraction(durations, make_batches(durations, budget)):.1f}%")
+    print("\n(shares are of the summed wall time of all jobs; RSS/USS are the peaks Snakemake's benchmark"
+          " recorded per ASR job: USS also counts model-file pages no other process mapped at that moment,"
+          " so for what a concurrent job adds see benchmarks/shared_weights.py)")
 
 
 if __name__ == "__main__":

@@ -3,14 +3,19 @@
 - ``fp32``: the released weights as they are (memory-mapped, shared by parallel jobs).
 - ``int8``: every ``nn.Linear`` (attention projections, feed-forward, output layer; >97% of
   the parameters) replaced by torch's dynamically quantized linear: weights int8 per
-  output channel... per tensor, activations quantized per batch at run time, int32
-  accumulation (fbgemm on x86, qnnpack on ARM). Convolutions, norms and embeddings stay fp32.
+  tensor, activations quantized per batch at run time, int32 accumulation (fbgemm on x86,
+  qnnpack on ARM). The model is converted in place. Convolutions, norms and embeddings stay fp32.
   The int8 weights live in each process (a quantized model cannot be memory-mapped), about a
   quarter of the fp32 size. Results differ slightly from fp32: see tests/test_precision.py.
 - ``fp16``: half-precision weights and compute, for CUDA only (CPUs lack fast fp16 GEMM).
+
+``torch.ao.quantization`` is deprecated upstream in favour of torchao; it works on the
+pinned torch 2.13. ONNX Runtime's quantizer is the longer-lived route (not done yet).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import nn
@@ -24,7 +29,12 @@ def to_precision(model: nn.Module, precision: str, device: str = "cpu") -> nn.Mo
     if precision == "int8":
         if device != "cpu":
             raise ValueError("int8 (dynamic quantization) runs on the CPU only; use fp16 on CUDA")
-        return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+        with warnings.catch_warnings():
+            # torch.ao.quantization announces its move to torchao; it works on the pinned torch
+            warnings.filterwarnings("ignore", message="torch.ao.quantization is deprecated", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", message=".*quantize_per_tensor.*deprecated", category=UserWarning)
+            # in place: a copy would first duplicate every memory-mapped fp32 weight privately
+            return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8, inplace=True)
     if precision == "fp16":
         if device != "cuda":
             raise ValueError("fp16 needs a CUDA device; use fp32 or int8 on the CPU")
