@@ -4,7 +4,11 @@ rule corpus:
         transcripts=expand("results/transcripts/{sample}.json", sample=SAMPLES.index),
         references=references().values(),
     output:
-        tsv="results/corpus.tsv",
+        tsv=report(
+            "results/corpus.tsv",
+            caption="../report/corpus.rst",
+            category="1. Corpus",
+        ),
         parquet="results/corpus.parquet",
     log:
         "results/logs/corpus.log",
