@@ -28,8 +28,9 @@ $(BIN)/snakemake: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
-	# the official FireRedASR code, used by the tests as the reference (its own deps are not needed)
-	$(BIN)/pip install -q --no-deps fireredasr==0.0.2
+	# the official FireRedASR (v1) and FireRedASR2 (module fireredasr2) code, used by the tests
+	# as the reference; their own dependencies are not needed
+	$(BIN)/pip install -q --no-deps fireredasr==0.0.2 fasr-asr-firered==0.5.8
 	touch $@
 
 venv: $(BIN)/snakemake

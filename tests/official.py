@@ -69,19 +69,35 @@ def write_cmvn(path: Path, seed: int = 0) -> None:
     kaldiio.save_mat(str(path), stats)
 
 
-def make_model_dir(path: Path, size: dict = SMALL, seed: int = 0, logit_std: float | None = 0.5, eos_boost: float = 5.0) -> Path:
+def official_v2_aed_class():
+    """FireRedASR2's official AED class (``fireredasr2``, bundled in PyPI fasr-asr-firered).
+    Its module imports torchaudio for CTC forced alignment, which PyPI only ships as CUDA
+    builds that do not import beside torch 2.13.0+cpu; decoding does not use it."""
+    try:
+        import torchaudio  # noqa: F401
+    except Exception:  # noqa: BLE001 - absent, or present but broken
+        sys.modules["torchaudio"] = types.ModuleType("torchaudio")
+    from fireredasr2.models.fireredasr_aed import FireRedAsrAed as FireRedAsr2Aed
+
+    return FireRedAsr2Aed
+
+
+def make_model_dir(
+    path: Path, size: dict = SMALL, seed: int = 0, logit_std: float | None = 0.5, eos_boost: float = 5.0, version: int = 1
+) -> Path:
     """A model folder in the release layout, with random weights from the official classes.
 
     The token embedding (tied to the output layer) is scaled so that logits have about
     ``logit_std`` spread, as in a trained model, rather than saturating; the decoder layers'
     output projections are scaled up so that the audio, not the previous token, drives the
     prediction (else a random decoder repeats its input token); ``eos_boost`` makes EOS likely
-    enough that hypotheses end at varied lengths. ``logit_std=None`` keeps the official
+    enough that hypotheses end at varied lengths. ``version=2`` builds FireRedASR2-AED (the
+    same network plus a CTC head) with its official class. ``logit_std=None`` keeps the official
     initialisation untouched (such a model never emits EOS: fixed-length decoding for benchmarks)."""
     path.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     args = aed_args(size)
-    model = FireRedAsrAed.from_args(args)
+    model = (FireRedAsrAed if version == 1 else official_v2_aed_class()).from_args(args)
     if logit_std is not None:
         with torch.no_grad():
             emb = model.decoder.tgt_word_emb.weight

@@ -16,13 +16,12 @@ import official
 from conftest import snakemake
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("firered")
-    model_dir = official.make_model_dir(root / "models" / "FireRedASR-AED-small")
+def transcribe_talk(root, version: int, pauses: list[float], **fireredasr_aed) -> dict:
+    """Synthesized speech as MP4, a random checkpoint of FireRedASR(2)-AED, the workflow."""
+    model_dir = official.make_model_dir(root / "models" / f"FireRedASR{version}-AED-small", version=version)
     (root / "media").mkdir()
     wav = root / "talk.wav"
-    utts = media.speech_track(media.SENTENCES[:5], [0.6, 1.5, 0.8, 2.0, 0.5], wav)
+    utts = media.speech_track(media.SENTENCES[: len(pauses)], pauses, wav)
     media.to_mp4_aac(wav, root / "media" / "talk.mp4")
     work = root / "run"
     work.mkdir()
@@ -30,11 +29,16 @@ def run(tmp_path_factory):
         "input": str(root / "media"),
         "backend": "fireredasr-aed",
         "language": "zh",
-        "fireredasr_aed": {"model_dir": str(model_dir), "decode_max_len": 40, "beam_size": 3},
+        "fireredasr_aed": {"model_dir": str(model_dir), **fireredasr_aed},
         "plan": {"max_unit_s": 8, "chunk_minutes": 0.2},
     }
     snakemake(work, config=config)
     return {"results": work / "results", "utts": utts, "work": work, "config": config}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return transcribe_talk(tmp_path_factory.mktemp("firered"), 1, [0.6, 1.5, 0.8, 2.0, 0.5], decode_max_len=40, beam_size=3)
 
 
 def test_engine_and_provenance(run):
@@ -65,3 +69,22 @@ def test_units_and_timestamps(run):
 def test_rerun_is_a_no_op(run):
     out = snakemake(run["work"], "-n", config=run["config"])
     assert "Nothing to be done" in out.stdout + out.stderr
+
+
+def test_fireredasr2_gives_word_times_and_confidences(tmp_path):
+    """A FireRedASR2-AED checkpoint (CTC head): words carry CTC-aligned times inside their
+    unit, in order, and confidences; cues are cut from them."""
+    res = transcribe_talk(tmp_path, 2, [0.8, 1.2, 0.5], decode_max_len=30)["results"]
+    doc = json.loads((res / "transcripts" / "talk.json").read_text())
+    assert doc["engine"]["model_version"] == "FireRedASR2-AED"
+    plan = json.loads((res / "work" / "plan" / "talk.json").read_text())
+    words = [w for s in doc["segments"] for w in s["words"]]
+    assert len(words) >= 5
+    assert all(0.0 <= w["confidence"] <= 1.0 for w in words)
+    starts = [w["start"] for w in words]
+    assert starts == sorted(starts)
+    for w in words:
+        assert w["start"] <= w["end"]
+        assert any(a - 0.001 <= w["start"] and w["end"] <= b + 0.001 for a, b in plan["units"]), w
+    for seg in doc["segments"]:  # cues are cut from the word times, not one per unit
+        assert (seg["start"], seg["end"]) == (seg["words"][0]["start"], seg["words"][-1]["end"])

@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from firescribe.audio import SAMPLE_RATE
-from firescribe.backends.base import Segment
+from firescribe.backends.base import Segment, Word
+from firescribe.fireredasr.align import shifted, words
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.loader import load_model_dir
 from firescribe.fireredasr.precision import to_precision
@@ -40,6 +41,7 @@ class FireRedAedBackend:
             "backend": self.name,
             "engine": "firescribe.fireredasr",
             "model": str(self.options["model_dir"]),
+            "model_version": "FireRedASR2-AED" if self.loaded.model.ctc is not None else "FireRedASR-AED",
             "precision": self.precision,
             "device": self.device,
             "options": self.options,
@@ -50,11 +52,19 @@ class FireRedAedBackend:
             return []
         feats, lengths = self.loaded.features.batch(batch)
         feats = feats.to(self.device, torch.float16 if self.precision == "fp16" else torch.float32)
-        hyps = self.model.transcribe(feats, lengths.to(self.device), self.params)
+        hyps = self.model.transcribe(feats, lengths.to(self.device), self.params, timestamps=True)
         out = []
         for audio, utt in zip(batch, hyps):
-            text = self.loaded.tokens.detokenize(utt[0].tokens)
-            out.append([Segment(0.0, round(len(audio) / SAMPLE_RATE, 3), text)] if text else [])
+            best, duration = utt[0], round(len(audio) / SAMPLE_RATE, 3)
+            text = self.loaded.tokens.detokenize(best.tokens)
+            if not text:
+                out.append([])
+                continue
+            timed = []
+            if best.times:  # FireRedASR2: word times from the CTC alignment, confidences
+                spans = shifted([s for s, _ in best.times], [e for _, e in best.times], duration)
+                timed = [Word(s, e, w, round(c, 4)) for w, s, e, c in words(self.loaded.tokens.tokens(best.tokens), spans, best.token_probs)]
+            out.append([Segment(0.0, duration, text, timed)])
         return out
 
 

@@ -14,7 +14,7 @@ the batch (the official code keeps feeding them EOS at zero cost).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -28,6 +28,15 @@ NEG_INF = -1e10  # the official code's "infinity"
 class Hypothesis:
     tokens: list[int]  # without SOS and EOS
     score: float  # accumulated log-probability after the length penalty (higher is better)
+    # per token, exp of the score it was chosen with (FireRedASR2's token confidence)
+    token_probs: list[float] = field(default_factory=list)
+    # per token (start, end) in seconds from the CTC alignment (FireRedASR2 only), else None
+    times: list[tuple[float, float]] | None = None
+
+    @property
+    def confidence(self) -> float:
+        """Mean token probability, as FireRedASR2 reports it (1.0 for an empty hypothesis)."""
+        return sum(self.token_probs) / len(self.token_probs) if self.token_probs else 1.0
 
 
 @dataclass(frozen=True)
@@ -53,9 +62,11 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
     active = torch.arange(n_utt, device=device)  # utterances still decoding
     ys = torch.full((n_utt * B, 1), decoder.sos_id, dtype=torch.long, device=device)  # [R, L]
     scores = torch.tensor([0.0] + [NEG_INF] * (B - 1), device=device).repeat(n_utt).view(-1, 1)  # [R, 1]
+    probs = torch.ones_like(ys, dtype=torch.float)  # [R, L] chosen tokens' probabilities (SOS: 1)
     finished = torch.zeros_like(scores, dtype=torch.bool)
     final_ys: dict[int, Tensor] = {}
     final_scores: dict[int, Tensor] = {}
+    final_probs: dict[int, Tensor] = {}
     no_more = torch.tensor([0.0] + [NEG_INF] * (B - 1), device=device)  # a finished beam's proposals
 
     for t in range(max_len):
@@ -73,7 +84,9 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
         scores = scores.view(-1, 1)
         rows = (best // B + B * torch.arange(n, device=device)[:, None]).view(-1)  # source beam rows
         new_tokens = torch.gather(top_ys.view(n, B * B), 1, best).view(-1, 1)
+        new_probs = torch.gather(top_scores.view(n, B * B), 1, best).exp().view(-1, 1)
         ys = torch.cat([ys[rows], new_tokens], dim=1)
+        probs = torch.cat([probs[rows], new_probs], dim=1)
         finished = new_tokens.eq(eos)
 
         done = finished.view(n, B).all(dim=1)  # [n]
@@ -81,6 +94,7 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
         for i in torch.nonzero(~keep).flatten().tolist():
             u = int(active[i])
             final_ys[u], final_scores[u] = ys.view(n, B, -1)[i], scores.view(n, B)[i]
+            final_probs[u] = probs.view(n, B, -1)[i]
         if not keep.any():
             break
         if keep.all():
@@ -89,15 +103,16 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
             kept_rows = (torch.nonzero(keep).flatten()[:, None] * B + torch.arange(B, device=device)).view(-1)
             state = state.select(rows[kept_rows], torch.nonzero(keep).flatten())
             ys, scores, finished = ys[kept_rows], scores[kept_rows], finished[kept_rows]
+            probs = probs[kept_rows]
             active = active[keep]
 
-    return [_nbest(final_ys[u], final_scores[u], eos, p) for u in range(n_utt)]
+    return [_nbest(final_ys[u], final_scores[u], final_probs[u], eos, p) for u in range(n_utt)]
 
 
-def _nbest(ys: Tensor, scores: Tensor, eos: int, p: BeamParams) -> list[Hypothesis]:
-    """ys [B, L] (SOS first), scores [B] -> the ``nbest`` best after the length penalty."""
+def _nbest(ys: Tensor, scores: Tensor, probs: Tensor, eos: int, p: BeamParams) -> list[Hypothesis]:
+    """ys, probs [B, L] (SOS first), scores [B] -> the ``nbest`` best after the length penalty."""
     lengths = ys.ne(eos).sum(dim=-1)  # counts SOS, as the official code does
     if p.length_penalty > 0.0:
         scores = scores / torch.pow((5 + lengths.float()) / 6.0, p.length_penalty)
     best_scores, best = torch.topk(scores, k=p.nbest)
-    return [Hypothesis(ys[b, 1 : lengths[b]].tolist(), float(s)) for s, b in zip(best_scores, best)]
+    return [Hypothesis(ys[b, 1 : lengths[b]].tolist(), float(s), probs[b, 1 : lengths[b]].tolist()) for s, b in zip(best_scores, best)]

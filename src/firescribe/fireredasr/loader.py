@@ -67,7 +67,7 @@ def build_model(args: argparse.Namespace, state: dict[str, torch.Tensor], path: 
     except (AttributeError, TypeError, ValueError) as exc:
         raise ModelFileError(path, f"checkpoint args lack a field of the AED model ({exc})") from exc
     with torch.device("meta"):
-        model = FireRedAed(cfg)
+        model = FireRedAed(cfg, ctc=any(k.startswith("ctc.") for k in state))  # FireRedASR2 has a CTC head
     state = {k: v for k, v in state.items() if k not in DERIVED_KEYS}
     try:
         model.load_state_dict(state, strict=True, assign=True)

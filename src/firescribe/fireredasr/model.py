@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from firescribe.fireredasr.align import forced_align, token_times
 from firescribe.fireredasr.beam_search import BeamParams, Hypothesis, beam_search
+from firescribe.fireredasr.ctc import CtcHead
 from firescribe.fireredasr.decoder import TransformerDecoder
 from firescribe.fireredasr.encoder import ConformerEncoder
 
@@ -34,14 +36,28 @@ class AedConfig:
 
 
 class FireRedAed(nn.Module):
-    def __init__(self, cfg: AedConfig):
+    """FireRedASR-AED (v1) or, with ``ctc=True``, FireRedASR2-AED (the same encoder and
+    decoder plus a CTC head on the encoder output, used for token timestamps)."""
+
+    def __init__(self, cfg: AedConfig, ctc: bool = False):
         super().__init__()
         self.cfg = cfg
         self.encoder = ConformerEncoder(cfg.idim, cfg.n_layers_enc, cfg.n_head, cfg.d_model, cfg.kernel_size, cfg.pe_maxlen)
         self.decoder = TransformerDecoder(cfg.sos_id, cfg.eos_id, cfg.pad_id, cfg.odim, cfg.n_layers_dec, cfg.n_head, cfg.d_model, cfg.pe_maxlen)
+        self.ctc = CtcHead(cfg.d_model, cfg.odim) if ctc else None
 
     @torch.inference_mode()
-    def transcribe(self, feats: Tensor, lengths: Tensor, params: BeamParams) -> list[list[Hypothesis]]:
-        """feats [N, T, 80] (padded), lengths [N] -> per utterance, n-best hypotheses."""
+    def transcribe(self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False) -> list[list[Hypothesis]]:
+        """feats [N, T, 80] (padded), lengths [N] -> per utterance, n-best hypotheses. With
+        ``timestamps`` and a CTC head (FireRedASR2), the best hypothesis of each utterance
+        gets token times by CTC forced alignment (none where it has more tokens than frames,
+        as in the official code)."""
         enc, mask = self.encoder(feats, lengths)
-        return beam_search(self.decoder, enc, mask, params)
+        hyps = beam_search(self.decoder, enc, mask, params)
+        if timestamps and self.ctc is not None:
+            log_probs = self.ctc(enc)  # [N, T', V]
+            for i, utt in enumerate(hyps):
+                best, n = utt[0], int(mask[i].sum())
+                if best.tokens and len(best.tokens) <= n and 0 not in best.tokens:
+                    best.times = list(zip(*token_times(forced_align(log_probs[i, :n], best.tokens))))
+        return hyps
