@@ -15,6 +15,7 @@ import pandas as pd
 import pysubs2
 
 from firescribe import __version__
+from firescribe.audio import SAMPLE_RATE
 from firescribe.io import dumps_json, read_json, write_text
 
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
@@ -40,20 +41,25 @@ def pause_breaks(speech: list[tuple[float, float]]) -> list[float]:
 
 class Loudness:
     """Loudness of a file over time (mean |amplitude| per 10 ms frame), to find the pauses
-    between words that their timestamps hide."""
+    between words that their timestamps hide. Read from the (memory-mapped) PCM only where
+    a cue needs splitting."""
 
-    def __init__(self, energy: np.ndarray, hop_s: float = 0.01):
-        self.energy, self.hop_s = energy, hop_s
+    def __init__(self, pcm: np.ndarray, hop_s: float = 0.01):
+        self.pcm, self.hop_s = pcm, hop_s
 
     @classmethod
     def of_wav(cls, wav: str) -> "Loudness":
         from firescribe.audio import open_pcm
-        from firescribe.plan import frame_energy
 
-        return cls(frame_energy(open_pcm(wav)))
+        return cls(open_pcm(wav))
 
     def frames(self, a: float, b: float) -> np.ndarray:
-        return self.energy[max(0, int(a / self.hop_s)) : max(0, int(b / self.hop_s))]
+        """Frame loudness from time ``a`` to ``b`` (whole 10 ms frames)."""
+        from firescribe.plan import frame_energy
+
+        hop = int(round(self.hop_s * SAMPLE_RATE))
+        i, j = max(0, int(a / self.hop_s)), max(0, int(b / self.hop_s))
+        return frame_energy(self.pcm[i * hop : j * hop], self.hop_s)
 
     def quiet_seconds(self, a: float, b: float, floor: float) -> float:
         """Time between ``a`` and ``b`` quieter than ``floor``."""
