@@ -15,7 +15,7 @@ from dataclasses import asdict
 
 from firescribe.audio import open_pcm, read_span
 from firescribe.backends.base import Backend
-from firescribe.gpu import is_out_of_memory
+from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
 from firescribe.plan import make_batches
 
@@ -48,6 +48,7 @@ class Decoder:
                 raise
             log.warning("out of GPU memory on a single unit (%s): continuing this chunk on the CPU", str(exc).splitlines()[0][:200])
             self.backend, self.cpu_fallback = self.cpu_fallback(), None
+            release_gpu_memory()  # the GPU model is gone: give its memory back to the other tenants
             return self.backend.transcribe(audio, language)
 
 

@@ -83,3 +83,14 @@ def is_out_of_memory(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def release_gpu_memory() -> None:
+    """Return PyTorch's cached, now unused GPU memory to the driver (no-op without CUDA)."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
