@@ -106,7 +106,8 @@ def test_pieces_merge_into_words_with_their_times_and_confidence():
     from firescribe.fireredasr.align import shifted, words
 
     pieces = ["\u2581he", "llo", "\u2581wor", "ld", "你", "好", "\u2581ok", "1"]
-    spans = shifted([0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5], [0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 2.0], duration=1.9)
+    starts, ends = [0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5], [0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 2.0]
+    spans = shifted(list(zip(starts, ends)), duration=1.9)
     probs = [1.0, 0.5, 0.9, 0.7, 0.6, 0.8, 0.4, 0.2]
     got = words(pieces, spans, probs)
     assert [w[0] for w in got] == [" hello", " world", "你", "好", " ok", "1"]

@@ -75,13 +75,10 @@ def limit_memory(budget_mb: int) -> None:
 
 def is_out_of_memory(exc: BaseException) -> bool:
     """CUDA out-of-memory from PyTorch (its own error type) or CTranslate2 (a RuntimeError)."""
-    try:
-        import torch
+    import torch
 
-        if isinstance(exc, torch.cuda.OutOfMemoryError):
-            return True
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
 
 

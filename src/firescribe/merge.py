@@ -58,12 +58,12 @@ class Loudness:
         from firescribe.plan import frame_energy
 
         hop = int(round(self.hop_s * SAMPLE_RATE))
-        i, j = max(0, int(a / self.hop_s)), max(0, int(b / self.hop_s))
+        i, j = self.index(a), self.index(b)
         return frame_energy(self.pcm[i * hop : j * hop], self.hop_s)
 
-    def quiet_seconds(self, a: float, b: float, floor: float) -> float:
-        """Time between ``a`` and ``b`` quieter than ``floor``."""
-        return float((self.frames(a, b) < floor).sum()) * self.hop_s
+    def index(self, t: float) -> int:
+        """The frame that time ``t`` falls in."""
+        return max(0, int(t / self.hop_s))
 
 
 # a frame below this fraction of the cue's median loudness (-20 dB) counts as pause
@@ -83,13 +83,16 @@ def split_index(words: list[dict], loudness: Loudness | None = None) -> int:
     def gap(i: int) -> float:
         return words[i]["start"] - words[i - 1]["end"]
 
-    def pause(i: int) -> float:
-        return loudness.quiet_seconds(_mid(words[i - 1]), _mid(words[i]), floor) if floor > 0 else 0.0
-
-    floor = 0.0
+    quiet = np.zeros(0, dtype=bool)  # per frame of the cue: quieter than the pause level
     if loudness is not None:
         frames = loudness.frames(words[0]["start"], words[-1]["end"])
-        floor = PAUSE_LEVEL * float(np.median(frames)) if len(frames) else 0.0
+        if len(frames) and np.median(frames) > 0:
+            quiet = frames < PAUSE_LEVEL * float(np.median(frames))
+    first = loudness.index(words[0]["start"]) if loudness is not None else 0
+
+    def pause(i: int) -> int:  # quiet frames between the middles of words i-1 and i
+        return int(quiet[loudness.index(_mid(words[i - 1])) - first : loudness.index(_mid(words[i])) - first].sum()) if len(quiet) else 0
+
     return max(range(1, len(words)), key=lambda i: (pause(i), gap(i), i))
 
 

@@ -42,9 +42,9 @@ def frame_energy(pcm: np.ndarray, hop_s: float = 0.01) -> np.ndarray:
     return out
 
 
-def quietest(energy: np.ndarray, lo_s: float, hi_s: float, hop_s: float = 0.01, window_s: float = 0.1) -> tuple[float, float] | None:
-    """(time, level) of the quietest ``window_s`` window inside [lo_s, hi_s] of a
-    ``frame_energy`` track, or None where the interval holds no whole window."""
+def quietest(energy: np.ndarray, lo_s: float, hi_s: float, hop_s: float = 0.01, window_s: float = 0.1) -> float | None:
+    """Middle of the quietest ``window_s`` window inside [lo_s, hi_s] of a ``frame_energy``
+    track, or None where the interval holds no whole window."""
     w = max(1, int(round(window_s / hop_s)))
     a, b = max(0, int(lo_s / hop_s)), min(len(energy), int(hi_s / hop_s))
     if b - a < w:
@@ -53,7 +53,7 @@ def quietest(energy: np.ndarray, lo_s: float, hi_s: float, hop_s: float = 0.01, 
     i = j = int(np.argmin(smooth))
     while j + 1 < len(smooth) and smooth[j + 1] <= smooth[i] + 1e-3:
         j += 1  # a flat minimum (digital silence): take its middle
-    return (a + (i + j) / 2 + w / 2) * hop_s, float(smooth[i])
+    return (a + (i + j) / 2 + w / 2) * hop_s
 
 
 def split_long(span: Span, max_unit_s: float, energy: np.ndarray | None, hop_s: float = 0.01, window_s: float = 0.1) -> list[Span]:
@@ -64,7 +64,7 @@ def split_long(span: Span, max_unit_s: float, energy: np.ndarray | None, hop_s: 
     while end - start > max_unit_s:
         lo, hi = start + max_unit_s / 2, start + max_unit_s
         found = quietest(energy, lo, hi, hop_s, window_s) if energy is not None else None
-        cut = min(max(found[0], lo), hi) if found else hi
+        cut = min(max(found, lo), hi) if found is not None else hi
         pieces.append((start, cut))
         start = cut
     pieces.append((start, end))

@@ -22,7 +22,7 @@ class FireRedAedBackend:
     def __init__(self, options: dict, threads: int, device: str = "cpu"):
         self.options = dict(options)
         self.loaded = load_model_dir(options["model_dir"])
-        self.device = "cuda" if device in ("cuda", "auto") and _cuda() else "cpu"
+        self.device = "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
         if self.device != "cpu":
             self.loaded.model.to(self.device)
         self.precision = options.get("precision", "fp32")
@@ -62,13 +62,7 @@ class FireRedAedBackend:
                 continue
             timed = []
             if best.times:  # FireRedASR2: word times from the CTC alignment, confidences
-                spans = shifted([s for s, _ in best.times], [e for _, e in best.times], duration)
+                spans = shifted(best.times, duration)
                 timed = [Word(s, e, w, round(c, 4)) for w, s, e, c in words(self.loaded.tokens.tokens(best.tokens), spans, best.token_probs)]
             out.append([Segment(0.0, duration, text, timed)])
         return out
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()

@@ -78,11 +78,11 @@ def token_times(alignment: list[int], blank: int = 0) -> tuple[list[float], list
     return starts, ends
 
 
-def shifted(starts: list[float], ends: list[float], duration: float) -> list[tuple[float, float]]:
-    """FireRedASR2's final placement: every time SHIFT_S earlier, inside [0, duration], a
-    start never after the previous token's end."""
+def shifted(times: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:
+    """FireRedASR2's final placement of (start, end) pairs: every time SHIFT_S earlier, inside
+    [0, duration], a start never after the previous token's end."""
     out, last_end = [], duration
-    for s, e in zip(starts, ends):
+    for s, e in times:
         s = min(max(0.0, s - SHIFT_S), last_end)
         e = min(max(0.0, e - SHIFT_S), duration)
         last_end = e
