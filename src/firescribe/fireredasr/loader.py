@@ -27,6 +27,8 @@ MODEL_FILES = ("model.pth.tar", "cmvn.ark", "dict.txt")
 OPTIONAL_FILES = ("train_bpe1000.model",)
 # buffers the official model saves but that are fixed functions of the config
 DERIVED_KEYS = ("encoder.positional_encoding.pe", "decoder.positional_encoding.pe")
+# 1x1 convolutions stored as Conv1d weights [out, in, 1]; our model holds them as Linear [out, in]
+POINTWISE_SUFFIXES = (".pointwise_conv1.weight", ".pointwise_conv2.weight")
 
 
 def check_model_dir(model_dir: str | Path) -> Path:
@@ -69,6 +71,8 @@ def build_model(args: argparse.Namespace, state: dict[str, torch.Tensor], path: 
     with torch.device("meta"):
         model = FireRedAed(cfg, ctc=any(k.startswith("ctc.") for k in state))  # FireRedASR2 has a CTC head
     state = {k: v for k, v in state.items() if k not in DERIVED_KEYS}
+    # a view of the memory-mapped tensor: the weights stay shared
+    state = {k: v.squeeze(-1) if k.endswith(POINTWISE_SUFFIXES) and v.dim() == 3 else v for k, v in state.items()}
     try:
         model.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
