@@ -29,7 +29,9 @@ import official  # noqa: E402  (the official code, and checkpoint building)
 
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
 from firescribe.fireredasr.loader import load_model_dir  # noqa: E402
+from firescribe.fireredasr.ort import OnnxAed  # noqa: E402
 from firescribe.fireredasr.precision import to_precision  # noqa: E402
+from firescribe.fireredasr.prepare import prepare  # noqa: E402
 
 
 def synth_audio(seconds: float, path: Path, seed: int = 0) -> np.ndarray:
@@ -59,7 +61,9 @@ def main() -> None:
     ap.add_argument("--model-dir", type=Path, default=None)
     ap.add_argument("--skip-official", action="store_true", help="time ours only")
     ap.add_argument("--batch", type=int, default=8, help="also time ours on this many units decoded together (as the workflow batches)")
-    ap.add_argument("--precisions", nargs="+", default=["fp32", "int8"], choices=["fp32", "int8"], help="our engine's numeric variants to time")
+    ap.add_argument(
+        "--precisions", nargs="+", default=["fp32", "int8", "onnx-fp32", "onnx-int8"], choices=["fp32", "int8", "onnx-fp32", "onnx-int8"], help="our engine's variants to time (torch fp32/int8, ONNX Runtime fp32/int8)"
+    )
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -82,15 +86,33 @@ def main() -> None:
     print(f"model: {n_params / 1e9:.3f} B parameters; load: ours {load_ours:.1f} s (mmap)" + (f", official {load_ref:.1f} s" if ref else ""))
     print(f"threads {args.threads}, beam {args.beam}, {args.tokens_per_second:g} decoding steps per audio second\n", flush=True)
 
-    t = time.time()
-    variants = {p: to_precision(ours.model if p == "fp32" else load_model_dir(model_dir).model, p) for p in args.precisions}
-    print(f"prepared {', '.join(variants)} in {time.time() - t:.1f} s\n")
+    variants = {}
+    for p in args.precisions:
+        t = time.time()
+        if p.startswith("onnx"):
+            # what the workflow's prepare_model step does, cached beside the checkpoint
+            variant, prepared = f"onnxruntime-{p[5:]}", model_dir.parent / f"prepared-{args.size}" / f"onnxruntime-{p[5:]}"
+            if not (prepared / "manifest.json").exists():
+                prepare(model_dir, prepared, variant)
+            variants[p] = OnnxAed(prepared, ours.model.cfg, args.threads)
+        else:
+            variants[p] = to_precision(ours.model if p == "fp32" else load_model_dir(model_dir).model, p)
+        print(f"prepared {p} in {time.time() - t:.1f} s", flush=True)
+    print()
+    # warm-up: one short decode per engine, so no timing below includes first-touch page
+    # faults of memory-mapped weights or one-time allocations
+    tmp = model_dir.parent / "audio"
+    tmp.mkdir(exist_ok=True)
+    warm = synth_audio(2.0, tmp / "warmup.wav")
+    for model in variants.values():
+        model.transcribe(*ours.features.batch([warm]), BeamParams(beam_size=args.beam, nbest=1, decode_max_len=4))
+    if ref is not None:
+        with torch.no_grad():
+            ref.model.transcribe(*ref.feat_extractor([str(tmp / "warmup.wav")])[:2], args.beam, 1, 4, 1.0, 0.0, 1.0)
     cols = [f"{'audio s':>8}", f"{'steps':>6}", f"{'official RTF':>13}"]
     cols += [f"{p + ' RTF':>9} {'x':>6}" for p in variants]
     cols += [f"{'fp32 = official':>16}"] + [f"{p + ' tokens = fp32':>20}" for p in variants if p != "fp32"]
     print(" ".join(cols))
-    tmp = model_dir.parent / "audio"
-    tmp.mkdir(exist_ok=True)
     for seconds in args.lengths:
         wav = tmp / f"bench_{seconds:g}s.wav"
         audio = synth_audio(seconds, wav)
@@ -117,7 +139,7 @@ def main() -> None:
         cells += [f"{times[p] / seconds:>9.3f} {t_ref / times[p]:>5.1f}x" for p in variants]
         cells += [f"{same:>16}"]
         for p in variants:
-            if p != "fp32" and "fp32" in hyps:
+            if p != "fp32" and "fp32" in hyps:  # share of decoded tokens equal to fp32's
                 agree = np.mean([a == b for a, b in zip(hyps[p], hyps["fp32"])])
                 cells.append(f"{100 * agree:>19.0f}%")
         print(" ".join(cells), flush=True)

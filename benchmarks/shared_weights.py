@@ -1,4 +1,5 @@
-"""What a second concurrent FireRedASR job adds to memory, fp32 (memory-mapped) vs int8.
+"""What a second concurrent FireRedASR job adds to memory, per variant (torch fp32 memory-mapped,
+torch int8, ONNX Runtime fp32 and int8).
 
 Starts two worker processes one after the other, each as an ASR job would: load the model
 folder, convert to the precision, transcribe a 10 s unit, then wait. While both are alive,
@@ -23,14 +24,15 @@ import sys, warnings
 warnings.filterwarnings("ignore")
 import numpy as np, torch
 torch.set_num_threads(1)
-from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.fireredasr.loader import load_model_dir
-from firescribe.fireredasr.precision import to_precision
-loaded = load_model_dir(sys.argv[1])
-model = to_precision(loaded.model, sys.argv[2])
+from firescribe.backends.fireredasr import FireRedAedBackend
+model_dir, variant, prepared = sys.argv[1:4]
+runtime, precision = ("onnxruntime", variant[5:]) if variant.startswith("onnx-") else ("torch", variant)
+options = {"model_dir": model_dir, "runtime": runtime, "precision": precision, "beam_size": 3, "decode_max_len": 8}
+if runtime == "onnxruntime":
+    options["prepared_dir"] = prepared
+backend = FireRedAedBackend(options, threads=1)  # as an ASR job loads it
 audio = (np.random.default_rng(0).standard_normal(160000) * 3000).astype(np.int16)
-feats, lengths = loaded.features.batch([audio])
-model.transcribe(feats, lengths, BeamParams(beam_size=3, nbest=1, decode_max_len=8))
+backend.transcribe([audio], None)
 print("ready", flush=True)
 sys.stdin.read()
 """
@@ -47,7 +49,7 @@ def rollup(pid: int) -> dict[str, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model-dir", type=Path, default=ROOT / "benchmarks" / "out" / "random-aed-l")
-    ap.add_argument("--precisions", nargs="+", default=["fp32", "int8"])
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "int8", "onnx-fp32", "onnx-int8"], help="onnx-*: ONNX Runtime on the graphs benchmarks/fireredasr_engine.py prepared")
     args = ap.parse_args()
     size = (args.model_dir / "model.pth.tar").stat().st_size / 2**20
     print(f"model file {size:.0f} MB\n")
@@ -56,7 +58,8 @@ def main() -> None:
         procs = []
         try:
             for _ in range(2):
-                p = subprocess.Popen([sys.executable, "-c", WORKER, str(args.model_dir), precision], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                prepared = args.model_dir.parent / f"prepared-{args.model_dir.name.removeprefix('random-')}" / f"onnxruntime-{precision[5:]}"
+                p = subprocess.Popen([sys.executable, "-c", WORKER, str(args.model_dir), precision, str(prepared)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                 assert p.stdout.readline().strip() == "ready"
                 procs.append(p)
             for i, p in enumerate(procs, 1):

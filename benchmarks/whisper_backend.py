@@ -35,10 +35,12 @@ from firescribe.plan import PlanParams, make_batches, make_units  # noqa: E402
 from firescribe.vad import VadParams, detect_speech  # noqa: E402
 
 
-def ours(pcm, compute_type: str, threads: int, batch_size: int, beam: int) -> tuple[str, float]:
+def ours(pcm, compute_type: str, threads: int, batch_size: int, beam: int, vad: VadParams = VadParams()) -> tuple[str, float]:
     backend = WhisperBackend({"compute_type": compute_type, "batch_size": batch_size, "beam_size": beam}, threads)
     t = time.monotonic()
-    units = make_units(detect_speech(pcm, VadParams()), PlanParams(max_unit_s=30.0, max_gap_s=DEFAULT_MAX_GAP_S["whisper"]))
+    speech = detect_speech(pcm, vad)
+    print(f"  ours: VAD {time.monotonic() - t:.1f} s", flush=True)
+    units = make_units(speech, PlanParams(max_unit_s=30.0, max_gap_s=DEFAULT_MAX_GAP_S["whisper"]))
     batches = make_batches([b - a for a, b in units], batch_size * 30.0)  # the workflow's default: fill the batch
     texts = {}
     for batch in batches:
@@ -65,6 +67,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--compute-types", nargs="+", default=["int8", "float32"])
+    ap.add_argument("--speech-pad-ms", type=int, nargs="+", default=[VadParams.speech_pad_ms], help="our VAD padding(s) to compare")
     args = ap.parse_args()
 
     rng = random.Random(1)
@@ -83,7 +86,10 @@ def main() -> None:
 
     rows = []
     for ct in args.compute_types:
-        for name, fn in (("BatchedInferencePipeline (own VAD)", theirs), ("firescribe whisper backend", ours)):
+        runs = [("BatchedInferencePipeline (own VAD)", theirs)]
+        for pad in args.speech_pad_ms:
+            runs.append((f"firescribe whisper backend (VAD pad {pad} ms)", lambda *a, pad=pad: ours(*a, vad=VadParams(speech_pad_ms=pad))))
+        for name, fn in runs:
             text, wall = fn(pcm, ct, args.threads, args.batch_size, args.beam)
             sc = score(reference, text)
             rows.append({"pipeline": name, "compute": ct, "wall s": round(wall, 1), "audio s / wall s": round(audio_s / wall, 1),

@@ -14,12 +14,35 @@ rule model_info:
         "../scripts/model_info.py"
 
 
+rule prepare_model:
+    """Convert the released FireRedASR-AED files once into the configured variant: ONNX
+    graphs (fp32 or int8) for ONNX Runtime, or fp16 weights for CUDA."""
+    input:
+        released_model_files,
+    output:
+        directory("results/work/model/fireredasr-aed/{variant}"),
+    log:
+        "results/logs/prepare_model/{variant}.log",
+    benchmark:
+        "results/benchmarks/prepare_model/{variant}.tsv"
+    conda:
+        "../envs/firescribe.yaml"
+    threads: config["asr"]["threads"]
+    resources:
+        mem_mb=16000,
+    params:
+        model_dir=config["fireredasr_aed"]["model_dir"],
+    script:
+        "../scripts/prepare_model.py"
+
+
 rule asr:
     """Transcribe one chunk of units with the configured backend."""
     input:
         wav="results/work/audio/{sample}.wav",
         plan="results/work/plan/{sample}.json",
         model=f"results/work/model/{config['backend']}.json",
+        prepared=prepared_model_input,
     output:
         "results/work/asr/{sample}/{chunk}.json",
     log:

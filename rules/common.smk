@@ -4,7 +4,14 @@ from snakemake.utils import min_version, validate
 
 from firescribe.gpu import is_gpu_chunk
 from firescribe.samples import load_samples
-from firescribe.workflow import backend_options, batch_seconds, max_gap_s, max_unit_s
+from firescribe.fireredasr.prepare import VARIANTS
+from firescribe.workflow import (
+    backend_options,
+    batch_seconds,
+    max_gap_s,
+    max_unit_s,
+    prepared_model,
+)
 
 min_version("9.0")
 
@@ -19,6 +26,7 @@ SAMPLES = load_samples(config["input"])
 wildcard_constraints:
     sample=r"[^/]+",
     chunk=r"\d{4}",
+    variant="|".join(VARIANTS),
 
 
 def media_path(wildcards):
@@ -56,6 +64,19 @@ def gpu_job(wildcards):
     """1 if this chunk runs as a GPU job (asr.device cuda/auto, asr.gpu_share of the chunks)."""
     asr = config["asr"]
     return int(is_gpu_chunk(int(wildcards.chunk), asr["device"], asr["gpu_share"]))
+
+
+def released_model_files(wildcards):
+    """The released FireRedASR-AED files a prepared variant is made from."""
+    from firescribe.fireredasr.loader import MODEL_FILES
+
+    model_dir = config["fireredasr_aed"]["model_dir"]
+    return [f"{model_dir}/{name}" for name in MODEL_FILES]
+
+
+def prepared_model_input(wildcards):
+    """The prepared model folder the ASR jobs run from, if the config's variant has one."""
+    return prepared_model(config) or []
 
 
 def vad_params():

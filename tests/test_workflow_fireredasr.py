@@ -88,3 +88,21 @@ def test_fireredasr2_gives_word_times_and_confidences(tmp_path):
         assert any(a - 0.001 <= w["start"] and w["end"] <= b + 0.001 for a, b in plan["units"]), w
     for seg in doc["segments"]:  # cues are cut from the word times, not one per unit
         assert (seg["start"], seg["end"]) == (seg["words"][0]["start"], seg["words"][-1]["end"])
+
+
+def test_onnxruntime_variant_is_prepared_once_and_matches_torch(run, tmp_path):
+    """runtime: onnxruntime: the prepare_model step exports the ONNX graphs once for all ASR
+    jobs, and the transcript equals the torch engine's (same checkpoint, same media)."""
+    res = transcribe_talk(tmp_path, 1, [0.6, 1.5, 0.8, 2.0, 0.5], decode_max_len=40, beam_size=3, runtime="onnxruntime")["results"]
+    prepared = res / "work" / "model" / "fireredasr-aed" / "onnxruntime-fp32"
+    manifest = json.loads((prepared / "manifest.json").read_text())
+    assert manifest["variant"] == "onnxruntime-fp32" and set(manifest["files"]) == {"encoder.onnx", "cross.onnx", "decoder.onnx"}
+    assert len(list((res / "benchmarks" / "prepare_model").glob("*.tsv"))) == 1
+    plan = json.loads((res / "work" / "plan" / "talk.json").read_text())
+    assert len(list((res / "work" / "asr" / "talk").glob("*.json"))) == len(plan["chunks"]) >= 2
+
+    doc = json.loads((res / "transcripts" / "talk.json").read_text())
+    torch_doc = json.loads((run["results"] / "transcripts" / "talk.json").read_text())
+    assert doc["engine"]["runtime"] == "onnxruntime" and torch_doc["engine"]["runtime"] == "torch"
+    assert [s["text"] for s in doc["segments"]] == [s["text"] for s in torch_doc["segments"]]
+    assert doc["text"]

@@ -42,4 +42,32 @@ def batch_seconds(config: dict) -> float:
 
 
 def backend_options(config: dict) -> dict:
-    return dict(config[config["backend"].replace("-", "_")])
+    """The backend's config section, plus for FireRedASR-AED the prepared model folder."""
+    options = dict(config[config["backend"].replace("-", "_")])
+    if prepared_model(config):
+        options["prepared_dir"] = prepared_model(config)
+    return options
+
+
+# FireRedASR-AED variants that run from converted files (see firescribe.fireredasr.prepare)
+PREPARED_VARIANTS = ("torch-fp16", "onnxruntime-fp32", "onnxruntime-int8")
+
+
+def model_variant(config: dict) -> str | None:
+    """The FireRedASR-AED variant (runtime-precision) the config asks for, else None."""
+    if config["backend"] != "fireredasr-aed":
+        return None
+    from firescribe.fireredasr.prepare import variant_name
+
+    options = config["fireredasr_aed"]
+    variant = variant_name(options.get("runtime", "torch"), options.get("precision", "fp32"))
+    if variant.startswith("onnxruntime") and config["asr"]["device"] != "cpu":
+        raise ValueError("fireredasr_aed.runtime onnxruntime runs on the CPU: set asr.device to cpu, or use runtime torch")
+    return variant
+
+
+def prepared_model(config: dict) -> str | None:
+    """The folder the prepare_model step writes for this config, or None when the variant
+    runs from the released files as they are."""
+    variant = model_variant(config)
+    return f"results/work/model/fireredasr-aed/{variant}" if variant in PREPARED_VARIANTS else None

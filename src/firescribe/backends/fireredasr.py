@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -9,8 +12,12 @@ from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
 from firescribe.fireredasr.align import shifted, words
 from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.fireredasr.loader import load_model_dir
+from firescribe.fireredasr.loader import load_frontend, load_model_dir
+from firescribe.fireredasr.ort import OnnxAed
 from firescribe.fireredasr.precision import to_precision
+from firescribe.fireredasr.prepare import read_manifest, variant_name
+
+log = logging.getLogger(__name__)
 
 MAX_UNIT_S = 60.0  # longer inputs hallucinate; > 200 s exceed the positional encoding
 
@@ -21,12 +28,28 @@ class FireRedAedBackend:
 
     def __init__(self, options: dict, threads: int, device: str = "cpu"):
         self.options = dict(options)
-        self.loaded = load_model_dir(options["model_dir"])
-        self.device = "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
-        if self.device != "cpu":
-            self.loaded.model.to(self.device)
         self.precision = options.get("precision", "fp32")
-        self.model = to_precision(self.loaded.model, self.precision, self.device)
+        self.runtime = options.get("runtime", "torch")
+        self.variant = variant_name(self.runtime, self.precision)
+        prepared = options.get("prepared_dir")
+        self.device = "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
+        if self.precision == "fp16" and self.device == "cpu":  # no GPU free, or out-of-memory fallback
+            log.warning("fp16 needs CUDA; this job runs on the CPU with the released fp32 weights")
+            self.precision, prepared = "fp32", None
+        if self.runtime == "onnxruntime":
+            if self.device != "cpu":
+                raise ValueError("fireredasr_aed.runtime onnxruntime runs on the CPU; use runtime torch for GPU jobs")
+            manifest, cfg = read_manifest(prepared, self.variant)
+            self.loaded = load_frontend(options["model_dir"], cfg.odim)
+            self.model = OnnxAed(prepared, cfg, threads)
+            self.version = "FireRedASR2-AED" if manifest["ctc"] else "FireRedASR-AED"
+        else:
+            fp16_file = Path(prepared) / "model.pth.tar" if prepared and self.precision == "fp16" else None
+            self.loaded = load_model_dir(options["model_dir"], checkpoint=fp16_file)
+            if self.device != "cpu":
+                self.loaded.model.to(self.device)
+            self.model = to_precision(self.loaded.model, self.precision, self.device)
+            self.version = "FireRedASR2-AED" if self.loaded.model.ctc is not None else "FireRedASR-AED"
         self.params = BeamParams(
             beam_size=int(options.get("beam_size", 3)),
             nbest=1,
@@ -41,7 +64,8 @@ class FireRedAedBackend:
             "backend": self.name,
             "engine": "firescribe.fireredasr",
             "model": str(self.options["model_dir"]),
-            "model_version": "FireRedASR2-AED" if self.loaded.model.ctc is not None else "FireRedASR-AED",
+            "model_version": self.version,
+            "runtime": self.runtime,
             "precision": self.precision,
             "device": self.device,
             "options": self.options,

@@ -20,10 +20,8 @@ def sinusoid_table(n_pos: int, d_model: int, positions: Tensor | None = None) ->
     """[n_pos, D] sin/cos table (even dims sin, odd dims cos) for the given positions."""
     pos = torch.arange(n_pos, dtype=torch.float32) if positions is None else positions.float()
     div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * -(_LOG_10000 / d_model))
-    table = torch.zeros(len(pos), d_model)
-    table[:, 0::2] = torch.sin(pos[:, None] * div)
-    table[:, 1::2] = torch.cos(pos[:, None] * div)
-    return table
+    angles = pos[:, None] * div  # [n_pos, D/2]
+    return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(-2)  # interleaved
 
 
 class Conv2dSubsampling(nn.Module):
@@ -82,6 +80,9 @@ class RelPosSelfAttention(nn.Module):
         scores by key position: out[..., i, j] = x[..., i, T-1-i+j]. A strided view of ``x``
         (the same elements the official pad-and-reshape picks, without copying them)."""
         n, h, t, t2 = x.shape
+        if torch.onnx.is_in_onnx_export():  # ONNX has no strided views: the official pad-and-reshape
+            x = F.pad(x, (1, 0)).view(n, h, t2 + 1, t)[:, :, 1:].reshape(n, h, t, t2)
+            return x[:, :, :, :t]
         x = x.contiguous()
         s = x.stride()
         return x.as_strided((n, h, t, t), (s[0], s[1], t2 - 1, 1), x.storage_offset() + t - 1)
@@ -171,10 +172,12 @@ class ConformerEncoder(nn.Module):
         x, mask = self.input_preprocessor(feats, mask)
         pos_emb = self.relative_positions(x.shape[1]).to(x.dtype)
         key_mask, pad = mask.unsqueeze(1), ~mask.transpose(1, 2)  # [N, 1, 1, T'], [N, T', 1]
-        if bool(mask.all()):  # no padding (one unit, or units of equal length): skip masking
+        if not torch.onnx.is_in_onnx_export() and bool(mask.all()):  # no padding: skip masking
             key_mask, pad = None, None
         n, t = x.shape[:2]
-        scratch = None if torch.is_grad_enabled() else x.new_empty(n, self.layer_stack[0].mhsa.n_head, t, 2 * t - 1)
+        # (out= buffers work only without autograd, and ONNX export records no buffers)
+        reuse = not (torch.is_grad_enabled() or torch.onnx.is_in_onnx_export())
+        scratch = x.new_empty(n, self.layer_stack[0].mhsa.n_head, t, 2 * t - 1) if reuse else None
         for layer in self.layer_stack:
             x = layer(x, pos_emb, key_mask, pad, scratch)
         return x, mask

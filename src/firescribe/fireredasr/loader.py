@@ -85,17 +85,26 @@ def build_model(args: argparse.Namespace, state: dict[str, torch.Tensor], path: 
 
 @dataclass
 class LoadedModel:
-    model: FireRedAed
+    model: FireRedAed | None  # None where another runtime runs the network (ONNX Runtime)
     features: FbankCmvn
     tokens: TokenDict
     model_dir: Path
 
 
-def load_model_dir(model_dir: str | Path) -> LoadedModel:
+def load_frontend(model_dir: str | Path, odim: int, model: FireRedAed | None = None) -> LoadedModel:
+    """Features (cmvn.ark) and tokens (dict.txt) of a released folder, checked against the
+    network's output size ``odim``."""
     d = check_model_dir(model_dir)
-    args, state = load_checkpoint(d / "model.pth.tar")
-    model = build_model(args, state, d / "model.pth.tar")
     tokens = TokenDict(d / "dict.txt")
-    if len(tokens) != model.cfg.odim:
-        raise ModelFileError(d / "dict.txt", f"has {len(tokens)} tokens but the model outputs {model.cfg.odim}")
+    if len(tokens) != odim:
+        raise ModelFileError(d / "dict.txt", f"has {len(tokens)} tokens but the model outputs {odim}")
     return LoadedModel(model, FbankCmvn(d / "cmvn.ark"), tokens, d)
+
+
+def load_model_dir(model_dir: str | Path, checkpoint: str | Path | None = None) -> LoadedModel:
+    """The released folder; ``checkpoint`` replaces its model.pth.tar (a prepared fp16 copy)."""
+    d = check_model_dir(model_dir)
+    checkpoint = Path(checkpoint) if checkpoint else d / "model.pth.tar"
+    args, state = load_checkpoint(checkpoint)
+    model = build_model(args, state, checkpoint)
+    return load_frontend(d, model.cfg.odim, model)

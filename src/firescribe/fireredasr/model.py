@@ -49,15 +49,21 @@ class FireRedAed(nn.Module):
     @torch.inference_mode()
     def transcribe(self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False) -> list[list[Hypothesis]]:
         """feats [N, T, 80] (padded), lengths [N] -> per utterance, n-best hypotheses. With
-        ``timestamps`` and a CTC head (FireRedASR2), the best hypothesis of each utterance
-        gets token times by CTC forced alignment (none where it has more tokens than frames,
-        as in the official code)."""
+        ``timestamps`` and a CTC head (FireRedASR2), the best hypotheses get token times."""
         enc, mask = self.encoder(feats, lengths)
-        hyps = beam_search(self.decoder, enc, mask, params)
-        if timestamps and self.ctc is not None:
-            log_probs = self.ctc(enc)  # [N, T', V]
-            for i, utt in enumerate(hyps):
-                best, n = utt[0], int(mask[i].sum())
-                if best.tokens and len(best.tokens) <= n and 0 not in best.tokens:
-                    best.times = list(zip(*token_times(forced_align(log_probs[i, :n], best.tokens))))
-        return hyps
+        ctc_log_probs = self.ctc(enc) if timestamps and self.ctc is not None else None
+        return search(self.decoder, enc, mask, params, ctc_log_probs)
+
+
+def search(decoder, enc: Tensor, mask: Tensor, params: BeamParams, ctc_log_probs: Tensor | None = None) -> list[list[Hypothesis]]:
+    """Beam search over encoder output enc [N, T', D], mask [N, 1, T'] with ``decoder`` (ours
+    in torch, or its ONNX Runtime counterpart). With CTC log-probabilities [N, T', V], the best
+    hypothesis of each utterance gets token times by CTC forced alignment (none where it has
+    more tokens than frames, as in the official code)."""
+    hyps = beam_search(decoder, enc, mask, params)
+    if ctc_log_probs is not None:
+        for i, utt in enumerate(hyps):
+            best, n = utt[0], int(mask[i].sum())
+            if best.tokens and len(best.tokens) <= n and 0 not in best.tokens:
+                best.times = list(zip(*token_times(forced_align(ctc_log_probs[i, :n], best.tokens))))
+    return hyps

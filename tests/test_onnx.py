@@ -1,0 +1,124 @@
+"""Prepared variants of FireRedASR-AED: ONNX Runtime graphs (fp32, int8) and fp16 weights,
+made by the prepare_model step from random checkpoints of the official format (v1 and v2).
+
+fp32 ONNX runs our modules through ONNX Runtime's kernels: it must agree with the torch
+engine to float tolerance and give the same hypotheses. int8 must stay within the error
+int8 quantization gives (the same bound as torch's int8, tests/test_precision.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from firescribe.fireredasr.beam_search import BeamParams
+from firescribe.fireredasr.errors import ModelFileError
+from firescribe.fireredasr.loader import load_model_dir
+from firescribe.fireredasr.ort import OnnxAed
+from firescribe.fireredasr.prepare import prepare, read_manifest
+from firescribe.workflow import model_variant, prepared_model
+from official import make_model_dir
+from test_precision import MAX_REL_ERR, rel_err
+
+
+def audio_batch(model, seconds=(3.0, 1.7, 2.4)):
+    rng = np.random.default_rng(1)
+    audio = [(rng.standard_normal(int(16000 * s)) * 3000).astype(np.int16) for s in seconds]
+    return model.features.batch(audio)
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["FireRedASR-AED", "FireRedASR2-AED"])
+def prepared(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"v{request.param}")
+    model_dir = make_model_dir(root / "model", version=request.param)
+    out = {v: root / "prepared" / v for v in ("onnxruntime-fp32", "onnxruntime-int8")}
+    for variant, path in out.items():
+        manifest = prepare(model_dir, path, variant)
+        assert manifest["ctc"] == (request.param == 2)
+    return load_model_dir(model_dir), out
+
+
+@torch.inference_mode()
+def test_onnx_fp32_matches_torch(prepared):
+    ours, out = prepared
+    manifest, cfg = read_manifest(out["onnxruntime-fp32"], "onnxruntime-fp32")
+    assert cfg == ours.model.cfg
+    onnx = OnnxAed(out["onnxruntime-fp32"], cfg, threads=2)
+    feats, lengths = audio_batch(ours)  # unequal lengths: padding and masks
+
+    enc, mask = ours.model.encoder(feats, lengths)
+    outs = onnx.encoder.run(None, {"feats": feats.numpy(), "lengths": lengths.numpy()})
+    assert torch.equal(torch.from_numpy(outs[1]), mask)
+    valid = mask[:, 0, :, None]
+    assert torch.allclose(torch.from_numpy(outs[0]) * valid, enc * valid, atol=1e-4)
+    if ours.model.ctc is not None:
+        assert torch.allclose(torch.from_numpy(outs[2]) * valid, ours.model.ctc(enc) * valid, atol=1e-4)
+
+    for beam in (1, 3):
+        params = BeamParams(beam_size=beam, nbest=beam, decode_max_len=20, softmax_smoothing=1.25, length_penalty=0.6)
+        expected = ours.model.transcribe(feats, lengths, params, timestamps=True)
+        got = onnx.transcribe(feats, lengths, params, timestamps=True)
+        assert [[h.tokens for h in u] for u in got] == [[h.tokens for h in u] for u in expected]
+        assert np.allclose([h.score for u in got for h in u], [h.score for u in expected for h in u], atol=1e-4)
+        assert [u[0].times for u in got] == [u[0].times for u in expected]
+    assert any(u[0].tokens for u in expected)
+    if ours.model.ctc is not None:  # FireRedASR2: CTC token times come out of the ONNX encoder too
+        assert any(u[0].times for u in got)
+
+
+@torch.inference_mode()
+def test_onnx_int8_stays_close_to_fp32(prepared):
+    ours, out = prepared
+    _, cfg = read_manifest(out["onnxruntime-int8"], "onnxruntime-int8")
+    graph = json.loads((out["onnxruntime-int8"] / "manifest.json").read_text())["files"]
+    assert graph == ["encoder.onnx", "cross.onnx", "decoder.onnx"]
+    int8 = OnnxAed(out["onnxruntime-int8"], cfg, threads=2)
+    import onnx
+
+    ops = {n.op_type for name in graph for n in onnx.load(str(out["onnxruntime-int8"] / name), load_external_data=False).graph.node}
+    assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops
+
+    feats, lengths = audio_batch(ours)
+    enc32, mask = ours.model.encoder(feats, lengths)
+    enc8 = torch.from_numpy(int8.encoder.run(None, {"feats": feats.numpy(), "lengths": lengths.numpy()})[0])
+    valid = mask[:, 0, :, None]
+    assert rel_err(enc8 * valid, enc32 * valid) < MAX_REL_ERR
+
+    sos = torch.full((3,), cfg.sos_id)
+    logits32, _ = ours.model.decoder.step(sos, 0, ours.model.decoder.init_state(enc32, mask, beams=1))
+    logits8, _ = int8.decoder.step(sos, 0, int8.decoder.init_state(enc32, mask, beams=1))
+    assert rel_err(logits8, logits32) < MAX_REL_ERR
+    hyps = int8.transcribe(feats, lengths, BeamParams(beam_size=3, decode_max_len=8))
+    assert len(hyps) == 3 and all(len(u[0].tokens) <= 8 for u in hyps)
+
+
+def test_fp16_variant_is_a_memory_mappable_half_copy(tmp_path):
+    model_dir = make_model_dir(tmp_path / "model")
+    prepare(model_dir, tmp_path / "fp16", "torch-fp16")
+    assert not list(tmp_path.glob(".*.tmp"))  # written beside, then renamed into place
+    half = load_model_dir(model_dir, checkpoint=tmp_path / "fp16" / "model.pth.tar").model
+    full = load_model_dir(model_dir).model
+    w16, w32 = half.encoder.layer_stack[0].ffn1.net[1].weight, full.encoder.layer_stack[0].ffn1.net[1].weight
+    assert w16.dtype == torch.float16 and torch.equal(w16, w32.half())
+
+
+def test_a_prepared_folder_for_another_variant_is_refused(prepared):
+    _, out = prepared
+    with pytest.raises(ModelFileError, match="onnxruntime-fp32.*not 'onnxruntime-int8'"):
+        read_manifest(out["onnxruntime-fp32"], "onnxruntime-int8")
+    with pytest.raises(ModelFileError, match="manifest.json"):
+        read_manifest(out["onnxruntime-fp32"] / "missing", "onnxruntime-fp32")
+
+
+def test_config_picks_the_prepared_folder():
+    config = {"backend": "fireredasr-aed", "asr": {"device": "cpu"}, "fireredasr_aed": {"runtime": "onnxruntime", "precision": "int8"}}
+    assert prepared_model(config) == "results/work/model/fireredasr-aed/onnxruntime-int8"
+    assert prepared_model(config | {"fireredasr_aed": {"runtime": "torch", "precision": "int8"}}) is None
+    assert prepared_model(config | {"backend": "whisper"}) is None
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        model_variant(config | {"asr": {"device": "cuda"}})
+    with pytest.raises(ValueError, match="not available"):
+        model_variant(config | {"fireredasr_aed": {"runtime": "onnxruntime", "precision": "fp16"}})
