@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--backend", default="whisper", choices=["whisper", "fireredasr-aed"])
     ap.add_argument("--model-dir", type=Path, help="FireRedASR model folder")
     ap.add_argument("--precision", default="fp32", choices=["fp32", "int8"])
+    ap.add_argument("--runtime", default="torch", choices=["torch", "onnxruntime"], help="FireRedASR: torch, or ONNX Runtime on graphs the prepare_model step makes")
     ap.add_argument("--decode-max-len", type=int, default=0)
     ap.add_argument("--keep", type=Path, help="keep the working folders here")
     args = ap.parse_args()
@@ -103,9 +104,9 @@ def main() -> None:
     audio_s = make_media(args.minutes, media_dir / "talk.mp4")
     extra: dict = {"backend": args.backend}
     if args.backend == "fireredasr-aed":
-        extra["fireredasr_aed"] = {"model_dir": str(args.model_dir.resolve()), "precision": args.precision, "decode_max_len": args.decode_max_len}
+        extra["fireredasr_aed"] = {"model_dir": str(args.model_dir.resolve()), "precision": args.precision, "runtime": args.runtime, "decode_max_len": args.decode_max_len}
     print(f"media: {audio_s / 60:.1f} min of speech with pauses (MP4/AAC); backend {args.backend}"
-          + (f" {args.precision}, decode_max_len {args.decode_max_len}" if args.backend != "whisper" else " tiny.en int8")
+          + (f" {args.runtime} {args.precision}, decode_max_len {args.decode_max_len}" if args.backend != "whisper" else " tiny.en int8")
           + f"; --cores {args.cores}\n", flush=True)
 
     rows = []

@@ -118,7 +118,32 @@ def test_config_picks_the_prepared_folder():
     assert prepared_model(config) == "results/work/model/fireredasr-aed/onnxruntime-int8"
     assert prepared_model(config | {"fireredasr_aed": {"runtime": "torch", "precision": "int8"}}) is None
     assert prepared_model(config | {"backend": "whisper"}) is None
-    with pytest.raises(ValueError, match="runs on the CPU"):
-        model_variant(config | {"asr": {"device": "cuda"}})
+    # GPU jobs of such a run use torch fp16; the CPU jobs' ONNX variant is still prepared
+    assert prepared_model(config | {"asr": {"device": "auto"}}) == "results/work/model/fireredasr-aed/onnxruntime-int8"
     with pytest.raises(ValueError, match="not available"):
         model_variant(config | {"fireredasr_aed": {"runtime": "onnxruntime", "precision": "fp16"}})
+
+
+def _onnx_backend(prepared, device: str):
+    from firescribe.backends.fireredasr import FireRedAedBackend
+
+    ours, out = prepared
+    options = {"model_dir": str(ours.model_dir), "runtime": "onnxruntime", "precision": "int8", "prepared_dir": str(out["onnxruntime-int8"]), "decode_max_len": 6}
+    return FireRedAedBackend(options, threads=1, device=device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the machine without a GPU")
+def test_an_onnx_run_without_a_free_gpu_stays_on_onnx_runtime(prepared):
+    backend = _onnx_backend(prepared, "auto")
+    assert (backend.describe()["runtime"], backend.describe()["device"]) == ("onnxruntime", "cpu")
+    audio = (np.random.default_rng(0).standard_normal(32000) * 3000).astype(np.int16)
+    assert len(backend.transcribe([audio], None)) == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_jobs_of_an_onnx_run_use_torch_fp16(prepared):
+    backend = _onnx_backend(prepared, "cuda")
+    d = backend.describe()
+    assert (d["runtime"], d["precision"], d["device"]) == ("torch", "fp16", "cuda")
+    audio = (np.random.default_rng(0).standard_normal(32000) * 3000).astype(np.int16)
+    assert len(backend.transcribe([audio], None)) == 1

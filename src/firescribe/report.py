@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 from firescribe.io import atomic_path, read_json, write_text  # noqa: E402
 from firescribe.vad import read_segments  # noqa: E402
 
-STAGES = ["extract", "vad", "plan", "model_info", "asr", "merge", "corpus"]
+STAGES = ["extract", "vad", "plan", "model_info", "prepare_model", "asr", "merge", "corpus"]
 STATUS_COLOURS = {"ok": "#2b8a3e", "empty": "#868e96", "failed": "#c92a2a"}
 
 

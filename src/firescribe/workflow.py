@@ -60,10 +60,7 @@ def model_variant(config: dict) -> str | None:
     from firescribe.fireredasr.prepare import variant_name
 
     options = config["fireredasr_aed"]
-    variant = variant_name(options.get("runtime", "torch"), options.get("precision", "fp32"))
-    if variant.startswith("onnxruntime") and config["asr"]["device"] != "cpu":
-        raise ValueError("fireredasr_aed.runtime onnxruntime runs on the CPU: set asr.device to cpu, or use runtime torch")
-    return variant
+    return variant_name(options.get("runtime", "torch"), options.get("precision", "fp32"))
 
 
 def prepared_model(config: dict) -> str | None:

@@ -36,9 +36,11 @@ class FireRedAedBackend:
         if self.precision == "fp16" and self.device == "cpu":  # no GPU free, or out-of-memory fallback
             log.warning("fp16 needs CUDA; this job runs on the CPU with the released fp32 weights")
             self.precision, prepared = "fp32", None
+        if self.runtime == "onnxruntime" and self.device == "cuda":
+            # the ONNX variants serve the CPU jobs; a GPU job of the same run uses torch in fp16
+            log.info("GPU job: torch fp16 on CUDA (the ONNX Runtime variant is for the CPU jobs)")
+            self.runtime, self.precision, prepared = "torch", "fp16", None
         if self.runtime == "onnxruntime":
-            if self.device != "cpu":
-                raise ValueError("fireredasr_aed.runtime onnxruntime runs on the CPU; use runtime torch for GPU jobs")
             manifest, cfg = read_manifest(prepared, self.variant)
             self.loaded = load_frontend(options["model_dir"], cfg.odim)
             self.model = OnnxAed(prepared, cfg, threads)
