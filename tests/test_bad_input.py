@@ -64,8 +64,18 @@ def corpus(tmp_path_factory):
     fast = src / "fast.mp4"
     ffmpeg("-i", str(speech), "-c:a", "aac", "-movflags", "+faststart", str(fast))  # index first
     data = fast.read_bytes()
-    (m / "truncated_partly.mp4").write_bytes(data[: int(len(data) * 0.6)])
-    expect["truncated_partly"] = ("ok", "")
+    # cut inside a compressed frame (the decoder reports an error), and exactly between two
+    # frames (no decoder error at all: only the declared duration tells)
+    frames = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=pos", "-of", "csv=p=0", str(fast)],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()
+    offsets = sorted(int(line.strip(",")) for line in frames)  # byte offset of each AAC frame
+    cut = next(o for o in offsets if o >= 0.6 * len(data))
+    inside = next(o for o in offsets if o > cut) - 1  # one byte short of the next frame: inside one
+    (m / "truncated_partly.mp4").write_bytes(data[:inside])
+    (m / "truncated_at_frame.mp4").write_bytes(data[:cut])
+    expect["truncated_partly"] = expect["truncated_at_frame"] = ("ok", "")
     sox("-n", "-r", "16000", "-c", "1", "-b", "16", str(m / "silence.wav"), "trim", "0", "20")
     expect["silence"] = ("empty", "no speech")
     sox("-n", "-r", "16000", "-c", "1", "-b", "16", str(m / "music.wav"), "synth", "20", "sine", "220", "sine", "277", "sine", "330", "tremolo", "2", "60", "gain", "-12")
@@ -117,9 +127,10 @@ def test_nonstop_speech_is_split_into_units_under_the_limit(corpus):
     assert len(doc["text"].split()) > 400  # ~650 words spoken
 
 
-def test_partly_decodable_media_keeps_what_decodes_with_a_warning(corpus):
-    doc = json.loads((corpus["res"] / "transcripts" / "truncated_partly.json").read_text())
-    assert doc["warnings"] and "decoded partly" in doc["warnings"][0]
+@pytest.mark.parametrize("sample", ["truncated_partly", "truncated_at_frame"])
+def test_partly_decodable_media_keeps_what_decodes_with_a_warning(corpus, sample):
+    doc = json.loads((corpus["res"] / "transcripts" / f"{sample}.json").read_text())
+    assert doc["warnings"] and "decoded partly" in doc["warnings"][0], doc["warnings"]
     assert 0 < doc["duration"] < 13
 
 

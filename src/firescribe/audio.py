@@ -62,8 +62,9 @@ def ffmpeg_command(src: str, dst: str) -> list[str]:
         ffmpeg_exe(),
         "-nostdin",
         "-hide_banner",
+        "-nostats",
         "-v",
-        "error",
+        "level+info",  # info for the declared duration; every line tagged with its level
         "-protocol_whitelist",
         "file",
         "-format_whitelist",
@@ -89,6 +90,19 @@ def ffmpeg_command(src: str, dst: str) -> list[str]:
         "-y",
         "file:" + str(dst),
     ]
+
+
+_LEVEL_TAG = re.compile(r"\[(error|fatal)\] ")
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def ffmpeg_report(stderr: str) -> tuple[str, float | None]:
+    """From ffmpeg's ``-v level+info`` output: its error lines (level tags removed), and the
+    duration the input container declares in seconds (None if it declares none)."""
+    errors = [_LEVEL_TAG.sub("", line) for line in stderr.splitlines() if _LEVEL_TAG.search(line)]
+    m = _DURATION.search(stderr)
+    declared = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)) if m else None
+    return "\n".join(errors).strip(), declared
 
 
 def _explain(stderr: str, src: str) -> str:
@@ -140,13 +154,16 @@ def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path) ->
         if n == 0:  # keep a valid empty WAV so downstream steps have their input
             _empty_wav(tmp)
     info.duration = round(n / SAMPLE_RATE, 3)
-    stderr = proc.stderr.strip()
+    errors, declared = ffmpeg_report(proc.stderr)
     if proc.returncode != 0 and n == 0:
-        info.status, info.reason = STATUS_FAILED, _explain(stderr, src)
+        info.status, info.reason = STATUS_FAILED, _explain(errors, src)
     elif n == 0:
         info.status, info.reason = STATUS_EMPTY, "no audio samples"
-    elif proc.returncode != 0 or stderr:
-        info.warnings.append(f"decoded partly or with errors ({info.duration:.1f} s kept): {_explain(stderr, src)}")
+    elif proc.returncode != 0 or errors:
+        info.warnings.append(f"decoded partly or with errors ({info.duration:.1f} s kept): {_explain(errors, src)}")
+    elif declared and info.duration < declared - max(1.0, 0.05 * declared):
+        # a file cut exactly between two compressed frames decodes without any error
+        info.warnings.append(f"decoded partly: {info.duration:.1f} s of the {declared:.1f} s the container declares")
     if info.status == STATUS_FAILED:
         log.error("extract %s: %s", src, info.reason)
     for w in info.warnings:
