@@ -147,3 +147,18 @@ def test_gpu_jobs_of_an_onnx_run_use_torch_fp16(prepared):
     assert (d["runtime"], d["precision"], d["device"]) == ("torch", "fp16", "cuda")
     audio = (np.random.default_rng(0).standard_normal(32000) * 3000).astype(np.int16)
     assert len(backend.transcribe([audio], None)) == 1
+
+
+def test_a_missing_or_broken_graph_names_the_file(prepared, tmp_path):
+    _, out = prepared
+    _, cfg = read_manifest(out["onnxruntime-fp32"], "onnxruntime-fp32")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("encoder.onnx", "cross.onnx"):
+        (broken / name).symlink_to(out["onnxruntime-fp32"] / name)
+        (broken / f"{name}.data").symlink_to(out["onnxruntime-fp32"] / f"{name}.data")
+    with pytest.raises(ModelFileError, match=r"decoder\.onnx.*missing; run the workflow's prepare_model step"):
+        OnnxAed(broken, cfg, threads=1)
+    (broken / "decoder.onnx").write_text("not a graph")
+    with pytest.raises(ModelFileError, match=r"decoder\.onnx.*not a loadable ONNX graph"):
+        OnnxAed(broken, cfg, threads=1)

@@ -24,7 +24,7 @@ def session(path: Path, threads: int):
     import onnxruntime as ort
 
     if not path.is_file():
-        raise ModelFileError(path, "missing; run the workflow's prepare_model step (or firescribe prepare) to create it")
+        raise ModelFileError(path, "missing; run the workflow's prepare_model step to create it")
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -79,7 +79,6 @@ class OnnxAed:
 
     def __init__(self, onnx_dir: str | Path, cfg: AedConfig, threads: int):
         d = Path(onnx_dir)
-        self.cfg = cfg
         self.encoder = session(d / ENCODER_FILE, threads)
         self.decoder = OnnxDecoder(session(d / CROSS_FILE, threads), session(d / DECODER_FILE, threads), cfg)
         self.has_ctc = any(o.name == "ctc_log_probs" for o in self.encoder.get_outputs())

@@ -33,7 +33,6 @@ from firescribe.fireredasr.model import AedConfig
 
 log = logging.getLogger(__name__)
 
-RUNTIMES = ("torch", "onnxruntime")
 VARIANTS = ("torch-fp32", "torch-int8", "torch-fp16", "onnxruntime-fp32", "onnxruntime-int8")
 MANIFEST = "manifest.json"
 
