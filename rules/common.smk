@@ -11,6 +11,8 @@ from firescribe.workflow import (
     max_gap_s,
     max_unit_s,
     prepared_model,
+    stitch,
+    stitch_pad_s,
 )
 
 min_version("9.0")
@@ -88,6 +90,8 @@ def plan_params():
         "max_unit_s": max_unit_s(config),
         "max_gap_s": max_gap_s(config),
         "chunk_s": config["plan"]["chunk_minutes"] * 60.0,
+        "stitch": stitch(config),
+        "stitch_pad_s": stitch_pad_s(config),
     }
 
 

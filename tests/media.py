@@ -46,7 +46,7 @@ def _duration(wav: Path) -> float:
 def speak(text: str, out: Path, rate: int = 16000, voice: str = "en-us", speed: int = 160) -> None:
     raw = out.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
+    subprocess.run(["sox", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
     raw.unlink()
 
 
@@ -60,14 +60,14 @@ def speech_track(sentences: list[str], pauses: list[float], out: Path, voice: st
         speak(text, sp, voice=voice)
         # espeak pads a little silence at both ends; measure the voiced span with sox's silence trim
         trimmed = tmp / f"t{i:03d}.wav"
-        subprocess.run(["sox", str(sp), str(trimmed), "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"], check=True)
+        subprocess.run(["sox", "-D", str(sp), str(trimmed), "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"], check=True)
         d = _duration(trimmed)
         utts.append(Utterance(text, round(t, 3), round(t + d, 3)))
         sil = tmp / f"p{i:03d}.wav"
-        subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", str(pause)], check=True)
+        subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", str(pause)], check=True)
         parts += [trimmed, sil]
         t += d + pause
-    subprocess.run(["sox", *map(str, parts), str(out)], check=True)
+    subprocess.run(["sox", "-D", *map(str, parts), str(out)], check=True)
     for p in tmp.iterdir():
         p.unlink()
     tmp.rmdir()

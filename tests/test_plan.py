@@ -1,11 +1,22 @@
-"""Planning invariants: unit length limit, no speech lost or duplicated, chunks cover all units once."""
+"""Planning invariants: unit length limit, no speech lost or duplicated, chunks cover all units
+once; stitched units map their times back to the media."""
 
 import random
 
 import numpy as np
 import pytest
 
-from firescribe.plan import PlanParams, frame_energy, make_batches, make_chunks, make_units, padding_fraction, split_long
+from firescribe.plan import (
+    PlanParams,
+    Stitching,
+    frame_energy,
+    make_batches,
+    make_chunks,
+    make_units,
+    padding_fraction,
+    split_long,
+    unit_seconds,
+)
 
 
 def random_segments(rng: random.Random, n: int) -> list[tuple[float, float]]:
@@ -23,29 +34,60 @@ def covered(spans, x):
 
 @pytest.mark.parametrize("seed", range(40))
 @pytest.mark.parametrize("max_unit_s", [30.0, 60.0])
-def test_units_respect_limit_and_keep_all_speech(seed, max_unit_s):
+@pytest.mark.parametrize("stitch", [False, True])
+def test_units_respect_limit_and_keep_all_speech(seed, max_unit_s, stitch):
     rng = random.Random(seed)
     segs = random_segments(rng, rng.randint(1, 40))
     duration = segs[-1][1] + 1
     energy = np.random.default_rng(seed).random(int(duration / 0.01) + 1).astype(np.float32)
-    units = make_units(segs, PlanParams(max_unit_s=max_unit_s, max_gap_s=1.0), energy)
+    params = PlanParams(max_unit_s=max_unit_s, max_gap_s=1.0, stitch=stitch, stitch_pad_s=0.3)
+    units = make_units(segs, params, energy, duration=duration)
 
-    assert all(b - a <= max_unit_s + 1e-6 for a, b in units)
-    assert all(b > a for a, b in units)
-    # sorted and disjoint: no speech is transcribed twice
-    assert all(u[1] <= v[0] for u, v in zip(units, units[1:]))
+    assert all(unit_seconds(u) <= max_unit_s + 1e-6 for u in units)
+    spans = [span for u in units for span in u]
+    assert all(b > a for a, b in spans)
+    assert all(len(u) == 1 for u in units) or stitch
+    # sorted and disjoint: no speech is transcribed twice; spans in a unit never touch (joined)
+    assert all(s[1] <= t[0] for s, t in zip(spans, spans[1:]))
+    assert all(s[1] < t[0] for u in units for s, t in zip(u, u[1:]))
+    assert 0 <= spans[0][0] and spans[-1][1] <= duration
     # every speech instant is inside a unit: nothing dropped
     for a, b in segs:
         for x in np.linspace(a, b, 7):
-            assert covered(units, round(float(x), 3)), (x, a, b)
-    # units do not swallow long silences
-    for a, b in units:
+            assert covered(spans, round(float(x), 3)), (x, a, b)
+    # units do not swallow long silences; stitched spans keep at most the pad around speech
+    for a, b in spans:
         assert any(sa < b and sb > a for sa, sb in segs)
+    if stitch:
+        for a, b in spans:  # each edge is in speech or within the pad of it
+            assert a == 0 or any(sa - 0.301 <= a <= sb for sa, sb in segs), (a, b)
+            assert any(sa <= b <= sb + 0.301 for sa, sb in segs), (a, b)
+        # units are filled: a unit ends only where the next span would not fit
+        for u, v in zip(units, units[1:]):
+            assert unit_seconds(u) + v[0][1] - v[0][0] > max_unit_s - 1e-6 or u[-1][1] == v[0][0]
 
 
 def test_neighbours_merge_only_across_short_gaps():
     segs = [(0.0, 2.0), (2.5, 4.0), (8.0, 9.0)]
-    assert make_units(segs, PlanParams(max_unit_s=30, max_gap_s=1.0)) == [(0.0, 4.0), (8.0, 9.0)]
+    assert make_units(segs, PlanParams(max_unit_s=30, max_gap_s=1.0)) == [[(0.0, 4.0)], [(8.0, 9.0)]]
+
+
+def test_stitched_units_cut_pauses_and_keep_pads():
+    segs = [(1.0, 3.0), (3.5, 5.0), (9.0, 20.0), (40.0, 55.0)]
+    params = PlanParams(max_unit_s=30, stitch=True, stitch_pad_s=0.3)
+    # 3.0-3.5 is shorter than two pads: kept whole; 5.3-8.7 and 20.3-39.7 are cut out
+    assert make_units(segs, params, duration=55.1) == [[(0.7, 5.3), (8.7, 20.3)], [(39.7, 55.1)]]
+
+
+def test_stitching_maps_unit_times_to_the_media():
+    t = Stitching([(0.7, 5.3), (8.7, 20.3)])  # unit audio: 0-4.6 s is 0.7-5.3, 4.6-16.2 s is 8.7-20.3
+    assert t.to_media(1.0) == 1.7
+    assert t.to_media(5.0) == 9.1
+    # on the splice a start belongs to the next span, an end to the previous one
+    assert t.to_media(4.6) == 8.7 and t.to_media(4.6, is_end=True) == 5.3
+    assert t.span_to_media(4.0, 5.0) == (4.7, 9.1)  # a word over the splice spans the cut pause
+    assert t.span_to_media(17.0, 18.0) == (20.3, 20.3)  # past the end: clamped into the unit
+    assert Stitching([(2.0, 4.0)]).span_to_media(-0.5, 1.0) == (2.0, 3.0)
 
 
 def test_long_speech_is_split_at_the_quietest_point():
@@ -67,13 +109,14 @@ def test_chunks_cover_every_unit_exactly_once(seed):
     rng = random.Random(seed)
     units = make_units(random_segments(rng, rng.randint(1, 60)), PlanParams(max_unit_s=30))
     chunk_s = rng.choice([10.0, 60.0, 600.0])
-    chunks = make_chunks(units, chunk_s)
+    seconds = [unit_seconds(u) for u in units]
+    chunks = make_chunks(seconds, chunk_s)
     flat = [i for c in chunks for i in c]
     assert flat == list(range(len(units)))
     for c in chunks[:-1]:
-        speech = sum(units[i][1] - units[i][0] for i in c)
-        assert speech >= chunk_s  # a chunk closes only once it has enough speech
-        assert speech - (units[c[-1]][1] - units[c[-1]][0]) < chunk_s
+        audio = sum(seconds[i] for i in c)
+        assert audio >= chunk_s  # a chunk closes only once it has enough audio
+        assert audio - seconds[c[-1]] < chunk_s
 
 
 def test_no_units_no_chunks():

@@ -26,7 +26,7 @@ def test_slurm_run_gives_the_same_outputs_as_a_local_run(tmp_path):
     wav = tmp_path / "talk.wav"
     media.speech_track(media.SENTENCES[:5], [0.8, 1.5, 0.5, 2.0, 0.4], wav)
     media.to_mp4_aac(wav, media_dir / "talk.mp4")
-    config = {"input": media_dir, "plan": {"chunk_minutes": 0.2, "max_gap_s": 0.5}}  # several ASR jobs
+    config = {"input": media_dir, "plan": {"chunk_minutes": 0.1, "max_unit_s": 6}}  # several ASR jobs
 
     local = tmp_path / "local"
     local.mkdir()

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
+import numpy as np
+
 from firescribe.audio import open_pcm, read_span
 from firescribe.backends.base import Backend
 from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
-from firescribe.plan import make_batches
+from firescribe.plan import Stitching, make_batches, plan_units, unit_seconds
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,17 @@ class Decoder:
 def transcribe_chunk(backend: Backend | Decoder, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float, model: dict | None = None) -> dict:
     """Transcribe chunk ``chunk`` of ``plan``; return the chunk document (deterministic)."""
     unit_ids = plan["chunks"][chunk]
-    spans = [tuple(plan["units"][i]) for i in unit_ids]
-    durations = [b - a for a, b in spans]
+    all_units = plan_units(plan)
+    units = [all_units[i] for i in unit_ids]
+    durations = [unit_seconds(u) for u in units]
     batches = make_batches(durations, batch_s)
     pcm = open_pcm(wav)
     results: dict[int, list] = {}
     total_audio = sum(durations)
     done_audio, t0 = 0.0, time.monotonic()
 
-    def load(batch: list[int]):
-        return [read_span(pcm, *spans[k]) for k in batch]
+    def load(batch: list[int]):  # each unit's audio: its spans joined
+        return [np.concatenate([read_span(pcm, a, b) for a, b in units[k]]) for k in batch]
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(load, batches[0]) if batches else None
@@ -79,31 +82,25 @@ def transcribe_chunk(backend: Backend | Decoder, wav: str, plan: dict, chunk: in
                 "asr chunk %d: units %d/%d, audio %.1f/%.1f s, elapsed %.1f s, RTF %.3f",
                 chunk,
                 len(results),
-                len(spans),
+                len(units),
                 done_audio,
                 total_audio,
                 elapsed,
                 elapsed / max(done_audio, 1e-9),
             )
 
-    units = []
-    for k, (a, b) in enumerate(spans):
+    out = []
+    for k, unit in enumerate(units):
+        timeline = Stitching(unit)  # unit audio -> media timeline, clamped into the unit's spans
         segs = []
         for s in results[k]:
             d = asdict(s)
-            # unit-relative -> media timeline
-            d["start"], d["end"] = _on_timeline(a, b, s.start, s.end)
+            d["start"], d["end"] = timeline.span_to_media(s.start, s.end)
             for w in d["words"]:
-                w["start"], w["end"] = _on_timeline(a, b, w["start"], w["end"])
+                w["start"], w["end"] = timeline.span_to_media(w["start"], w["end"])
             segs.append(d)
-        units.append({"start": a, "end": b, "segments": segs})
-    return {"chunk": chunk, "units": units, "engine": {**backend.describe(), **(model or {})}}
-
-
-def _on_timeline(a: float, b: float, start: float, end: float) -> tuple[float, float]:
-    """Unit-relative times -> media timeline, clamped into the unit [a, b]."""
-    start = min(max(a + start, a), b)
-    return round(start, 3), round(min(max(a + end, start), b), 3)
+        out.append({"spans": [list(span) for span in unit], "segments": segs})
+    return {"chunk": chunk, "units": out, "engine": {**backend.describe(), **(model or {})}}
 
 
 def run_chunk(backend: Backend | Decoder, wav: str, plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float) -> None:

@@ -176,7 +176,7 @@ def merge_transcript(
         "reason": reason,
         "warnings": info.get("warnings", []),
         "duration": info["duration"],
-        "speech_seconds": round(sum(b - a for a, b in plan["units"]), 3),
+        "speech_seconds": round(sum(b - a for a, b in speech), 3),  # as VAD found it
         "n_units": len(plan["units"]),
         "firescribe_version": __version__,
         "engine": engine,

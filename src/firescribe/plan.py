@@ -1,17 +1,25 @@
 """Plan ASR work: VAD segments -> units (<= max_unit_s) -> chunks (jobs) -> batches.
 
-* A **unit** is one span of audio the model sees at once. Neighbouring speech segments are
-  merged while the unit stays within ``max_unit_s`` and the silence between them is at most
-  ``max_gap_s``. Speech longer than ``max_unit_s`` is split at its quietest 100 ms.
-* A **chunk** is consecutive units with about ``chunk_s`` of speech: one Snakemake job.
+* A **unit** is the audio the model sees at once: a list of media spans, heard in order.
+  - Contiguous (default for FireRedASR-AED): one span. Neighbouring speech segments are
+    merged while the unit stays within ``max_unit_s`` and the silence between them is at
+    most ``max_gap_s``.
+  - Stitched (``stitch``, default for whisper): only speech. Each segment keeps
+    ``stitch_pad_s`` more audio on both sides, the rest of each pause is cut out, and
+    consecutive spans fill a unit up to ``max_unit_s`` of audio, as faster-whisper's batched
+    pipeline does. ``Stitching`` maps times in the unit's audio back to the media.
+  Speech longer than ``max_unit_s`` is split at its quietest 100 ms.
+* A **chunk** is consecutive units with about ``chunk_s`` of audio: one Snakemake job.
 * A **batch** is units of similar length whose total audio stays within ``batch_s``.
 
-Invariants (tested): every unit is at most ``max_unit_s`` long, units are sorted and
-disjoint, their union covers every speech segment, and each unit is in exactly one chunk.
+Invariants (tested): every unit is at most ``max_unit_s`` of audio, spans are sorted and
+disjoint across all units, their union covers every speech segment, and each unit is in
+exactly one chunk.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +27,7 @@ import numpy as np
 from firescribe.audio import SAMPLE_RATE
 
 Span = tuple[float, float]
+Unit = list[Span]  # media spans whose audio, joined in order, the model hears
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,41 @@ class PlanParams:
     max_gap_s: float = 1.0
     chunk_s: float = 600.0
     split_window_s: float = 0.1
+    stitch: bool = False
+    stitch_pad_s: float = 0.0
+
+
+def unit_seconds(unit: Unit) -> float:
+    """Seconds of audio the model hears for ``unit``."""
+    return sum(b - a for a, b in unit)
+
+
+def plan_units(plan: dict) -> list[Unit]:
+    """The units of a plan document as lists of (start, end) spans."""
+    return [[(float(a), float(b)) for a, b in unit] for unit in plan["units"]]
+
+
+class Stitching:
+    """Times in a unit's audio -> times on the media timeline.
+
+    The unit's audio is its spans joined in order; span ``k`` starts at ``offsets[k]``
+    in it. A time on a splice belongs to the span after it when it starts something (a word
+    or segment) and to the span before it when it ends something."""
+
+    def __init__(self, unit: Unit):
+        self.unit = unit
+        self.offsets = np.cumsum([0.0] + [b - a for a, b in unit[:-1]]).tolist()
+
+    def to_media(self, t: float, is_end: bool = False) -> float:
+        find = bisect.bisect_left if is_end else bisect.bisect_right
+        k = min(max(find(self.offsets, t) - 1, 0), len(self.unit) - 1)
+        a, b = self.unit[k]
+        return round(min(max(a + t - self.offsets[k], a), b), 3)
+
+    def span_to_media(self, start: float, end: float) -> tuple[float, float]:
+        """A (start, end) pair in the unit's audio on the media timeline (end >= start)."""
+        a = self.to_media(start)
+        return a, max(a, self.to_media(end, is_end=True))
 
 
 def frame_energy(pcm: np.ndarray, hop_s: float = 0.01) -> np.ndarray:
@@ -71,34 +115,46 @@ def split_long(span: Span, max_unit_s: float, energy: np.ndarray | None, hop_s: 
     return pieces
 
 
-def make_units(segments: list[Span], params: PlanParams, energy: np.ndarray | None = None) -> list[Span]:
-    """Merge/split sorted speech segments into ASR units (see module doc)."""
+def make_units(segments: list[Span], params: PlanParams, energy: np.ndarray | None = None, duration: float = float("inf")) -> list[Unit]:
+    """Merge/split sorted speech segments into ASR units (see module doc); ``duration``
+    (of the media) bounds the stitching pads."""
     pieces: list[Span] = []
     for seg in sorted(segments):
-        if pieces and seg[0] < pieces[-1][1]:  # overlapping VAD padding: continue the previous span
+        if params.stitch:
+            seg = (max(0.0, seg[0] - params.stitch_pad_s), min(duration, seg[1] + params.stitch_pad_s))
+        if pieces and seg[0] < pieces[-1][1]:  # overlapping padding: continue the previous span
             seg = (pieces[-1][1], seg[1])
             if seg[1] <= seg[0]:
                 continue
-        pieces.extend(split_long(seg, params.max_unit_s, energy, window_s=params.split_window_s))
-    units: list[Span] = []
+        pieces.extend((round(a, 3), round(b, 3)) for a, b in split_long(seg, params.max_unit_s, energy, window_s=params.split_window_s))
+    units: list[Unit] = []
     for a, b in pieces:
-        if units and a - units[-1][1] <= params.max_gap_s and b - units[-1][0] <= params.max_unit_s:
-            units[-1] = (units[-1][0], b)
+        if not units:
+            units.append([(a, b)])
+        elif params.stitch and unit_seconds(units[-1]) + (b - a) <= params.max_unit_s:
+            last = units[-1][-1]
+            if a <= last[1]:  # touching spans join
+                units[-1][-1] = (last[0], b)
+            else:
+                units[-1].append((a, b))
+        elif not params.stitch and a - units[-1][-1][1] <= params.max_gap_s and b - units[-1][0][0] <= params.max_unit_s:
+            units[-1] = [(units[-1][0][0], b)]
         else:
-            units.append((a, b))
-    return [(round(a, 3), round(b, 3)) for a, b in units]
+            units.append([(a, b)])
+    return units
 
 
-def make_chunks(units: list[Span], chunk_s: float) -> list[list[int]]:
-    """Group consecutive unit indices into chunks of about ``chunk_s`` seconds of speech."""
+def make_chunks(seconds: list[float], chunk_s: float) -> list[list[int]]:
+    """Group consecutive unit indices into chunks of about ``chunk_s`` seconds of audio
+    (``seconds``: audio per unit)."""
     chunks: list[list[int]] = []
     acc = chunk_s
-    for i, (a, b) in enumerate(units):
+    for i, s in enumerate(seconds):
         if acc >= chunk_s:
             chunks.append([])
             acc = 0.0
         chunks[-1].append(i)
-        acc += b - a
+        acc += s
     return chunks
 
 
@@ -124,8 +180,8 @@ def padding_fraction(durations: list[float], batches: list[list[int]]) -> float:
     return 0.0 if padded == 0 else 1.0 - real / padded
 
 
-def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_gap_s: float, chunk_s: float) -> dict:
-    """Plan one file and write ``{"units": [[start, end], ...], "chunks": [[unit ids], ...]}``."""
+def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_gap_s: float, chunk_s: float, stitch: bool = False, stitch_pad_s: float = 0.0) -> dict:
+    """Plan one file; write ``{"units": [[[start, end], ...], ...], "chunks": [[unit ids], ...]}``."""
     import logging
 
     from firescribe.audio import open_pcm
@@ -133,11 +189,21 @@ def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_
     from firescribe.vad import read_segments
 
     segments = read_segments(segments_tsv)
-    params = PlanParams(max_unit_s=max_unit_s, max_gap_s=max_gap_s, chunk_s=chunk_s)
-    needs_split = any(b - a > max_unit_s for a, b in segments)
-    energy = frame_energy(open_pcm(wav)) if needs_split else None
-    units = make_units(segments, params, energy)
-    plan = {"units": [list(u) for u in units], "chunks": make_chunks(units, chunk_s)}
+    pad = stitch_pad_s if stitch else 0.0
+    params = PlanParams(max_unit_s=max_unit_s, max_gap_s=max_gap_s, chunk_s=chunk_s, stitch=stitch, stitch_pad_s=pad)
+    pcm = open_pcm(wav)
+    needs_split = any(b - a + 2 * pad > max_unit_s for a, b in segments)
+    units = make_units(segments, params, frame_energy(pcm) if needs_split else None, duration=len(pcm) / SAMPLE_RATE)
+    seconds = [unit_seconds(u) for u in units]
+    plan = {"units": [[list(span) for span in u] for u in units], "chunks": make_chunks(seconds, chunk_s)}
     write_json(out_json, plan)
-    logging.getLogger(__name__).info("plan %s: %d segments -> %d units -> %d chunks", wav, len(segments), len(units), len(plan["chunks"]))
+    logging.getLogger(__name__).info(
+        "plan %s: %d segments -> %d units (%.1f s of audio, %s) -> %d chunks",
+        wav,
+        len(segments),
+        len(units),
+        sum(seconds),
+        "speech stitched" if stitch else "contiguous",
+        len(plan["chunks"]),
+    )
     return plan

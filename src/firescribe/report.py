@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from firescribe.io import atomic_path, read_json, write_text  # noqa: E402
+from firescribe.plan import plan_units, unit_seconds  # noqa: E402
 from firescribe.vad import read_segments  # noqa: E402
 
 STAGES = ["extract", "vad", "plan", "model_info", "prepare_model", "asr", "merge", "corpus"]
@@ -79,12 +80,12 @@ def plot_timeline(corpus: pd.DataFrame, vad_tsvs: dict[str, str], path: str, max
 
 def plot_unit_lengths(plan_jsons: list[str], path: str) -> None:
     """Histogram of ASR unit lengths over the corpus."""
-    lengths = [b - a for p in plan_jsons for a, b in read_json(p)["units"]]
+    lengths = [unit_seconds(u) for p in plan_jsons for u in plan_units(read_json(p))]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist(lengths, bins=min(40, max(5, len(lengths) // 3 or 1)), color="#1c7ed6")
     ax.set_xlabel("unit length (s)")
     ax.set_ylabel("units")
-    ax.set_title(f"{len(lengths)} ASR units, {sum(lengths):.0f} s of speech")
+    ax.set_title(f"{len(lengths)} ASR units, {sum(lengths):.0f} s of audio")
     _save(fig, path)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from firescribe.backends import DEFAULT_MAX_GAP_S, DEFAULT_MAX_UNIT_S
+from firescribe.backends import DEFAULT_MAX_GAP_S, DEFAULT_MAX_UNIT_S, DEFAULT_STITCH, STITCH_PAD_MS
 
 
 def setup_logging(log_path: str | None) -> None:
@@ -27,6 +27,22 @@ def max_gap_s(config: dict) -> float:
     """Longest pause merged into a unit: as configured, else the backend's default."""
     value = config["plan"].get("max_gap_s")
     return float(value) if value is not None else DEFAULT_MAX_GAP_S[config["backend"]]
+
+
+def stitch(config: dict) -> bool:
+    """Whether units hold speech only (pauses cut out): as configured, else the backend's default."""
+    value = config["plan"].get("stitch")
+    return bool(value) if value is not None else DEFAULT_STITCH[config["backend"]]
+
+
+def stitch_pad_s(config: dict) -> float:
+    """Audio kept on each side of a speech segment in stitched units, beyond the VAD's own
+    padding (``plan.stitch_pad_ms`` counts the VAD's ``speech_pad_ms``); 0 without stitching."""
+    if not stitch(config):
+        return 0.0
+    value = config["plan"].get("stitch_pad_ms")
+    total_ms = value if value is not None else STITCH_PAD_MS
+    return max(0.0, total_ms - config["vad"]["speech_pad_ms"]) / 1000.0
 
 
 def batch_seconds(config: dict) -> float:
