@@ -23,6 +23,7 @@ import random
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,10 @@ import media  # noqa: E402
 from firescribe.accuracy import score  # noqa: E402
 from firescribe.asr import transcribe_chunk  # noqa: E402
 from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, to_float  # noqa: E402
-from firescribe.backends import DEFAULT_MAX_GAP_S, STITCH_PAD_MS  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
 from firescribe.plan import PlanParams, make_units  # noqa: E402
 from firescribe.vad import VadParams, detect_speech  # noqa: E402
+from firescribe.workflow import max_gap_s, max_unit_s, stitch_pad_s  # noqa: E402
 
 # imported before any timing, as faster-whisper's own modules are (silero-vad's segment rules
 # import torch: ~1.5 s, once per process)
@@ -55,8 +56,8 @@ def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int,
     pcm = open_pcm(wav)
     speech = detect_speech(pcm, VadParams())
     print(f"  ours: VAD {time.monotonic() - t:.1f} s", flush=True)
-    pad_s = (STITCH_PAD_MS - VadParams.speech_pad_ms) / 1000
-    params = PlanParams(max_unit_s=30.0, max_gap_s=DEFAULT_MAX_GAP_S["whisper"], stitch=stitch, stitch_pad_s=pad_s)
+    config = {"backend": "whisper", "plan": {"stitch": stitch}, "vad": asdict(VadParams())}  # the workflow's defaults
+    params = PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config), stitch=stitch, stitch_pad_s=stitch_pad_s(config))
     units = make_units(speech, params, duration=len(pcm) / SAMPLE_RATE)
     plan = {"units": units, "chunks": [list(range(len(units)))]}
     doc = transcribe_chunk(backend, str(wav), plan, 0, "en", batch_size * 30.0)  # the workflow's default batch
