@@ -189,10 +189,9 @@ def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_
     from firescribe.vad import read_segments
 
     segments = read_segments(segments_tsv)
-    pad = stitch_pad_s if stitch else 0.0
-    params = PlanParams(max_unit_s=max_unit_s, max_gap_s=max_gap_s, chunk_s=chunk_s, stitch=stitch, stitch_pad_s=pad)
+    params = PlanParams(max_unit_s=max_unit_s, max_gap_s=max_gap_s, chunk_s=chunk_s, stitch=stitch, stitch_pad_s=stitch_pad_s)
     pcm = open_pcm(wav)
-    needs_split = any(b - a + 2 * pad > max_unit_s for a, b in segments)
+    needs_split = any(b - a + 2 * stitch_pad_s > max_unit_s for a, b in segments)  # the loudness track only where needed
     units = make_units(segments, params, frame_energy(pcm) if needs_split else None, duration=len(pcm) / SAMPLE_RATE)
     seconds = [unit_seconds(u) for u in units]
     plan = {"units": [[list(span) for span in u] for u in units], "chunks": make_chunks(seconds, chunk_s)}
