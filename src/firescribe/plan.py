@@ -180,6 +180,14 @@ def padding_fraction(durations: list[float], batches: list[list[int]]) -> float:
     return 0.0 if padded == 0 else 1.0 - real / padded
 
 
+def plan_audio(pcm: np.ndarray, segments: list[Span], params: PlanParams) -> list[Unit]:
+    """Units for the speech ``segments`` of ``pcm`` (int16, 16 kHz, may be a memmap); the
+    loudness track is read only where speech must be split."""
+    pad = params.stitch_pad_s if params.stitch else 0.0
+    needs_split = any(b - a + 2 * pad > params.max_unit_s for a, b in segments)
+    return make_units(segments, params, frame_energy(pcm) if needs_split else None, duration=len(pcm) / SAMPLE_RATE)
+
+
 def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_gap_s: float, chunk_s: float, stitch: bool = False, stitch_pad_s: float = 0.0) -> dict:
     """Plan one file; write ``{"units": [[[start, end], ...], ...], "chunks": [[unit ids], ...]}``."""
     import logging
@@ -190,9 +198,7 @@ def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_
 
     segments = read_segments(segments_tsv)
     params = PlanParams(max_unit_s=max_unit_s, max_gap_s=max_gap_s, chunk_s=chunk_s, stitch=stitch, stitch_pad_s=stitch_pad_s)
-    pcm = open_pcm(wav)
-    needs_split = any(b - a + 2 * stitch_pad_s > max_unit_s for a, b in segments)  # the loudness track only where needed
-    units = make_units(segments, params, frame_energy(pcm) if needs_split else None, duration=len(pcm) / SAMPLE_RATE)
+    units = plan_audio(open_pcm(wav), segments, params)
     seconds = [unit_seconds(u) for u in units]
     plan = {"units": [[list(span) for span in u] for u in units], "chunks": make_chunks(seconds, chunk_s)}
     write_json(out_json, plan)

@@ -19,7 +19,9 @@ class VadParams:
     min_speech_ms: int = 250
     min_silence_ms: int = 300
     speech_pad_ms: int = 100
-    max_speech_s: float = 30.0
+    # None: no limit. Speech longer than a unit is cut by the plan step at its quietest point;
+    # silero's own limit cuts at its last pause of >= 98 ms, or mid-word where speech has none.
+    max_speech_s: float | None = None
 
 
 # frames (32 ms each) per ONNX call of the sequence model: ~2 min of audio, 9 MB of input
@@ -67,7 +69,7 @@ def detect_speech(pcm: np.ndarray, params: VadParams) -> list[tuple[float, float
         sampling_rate=SAMPLE_RATE,
         threshold=params.threshold,
         min_speech_duration_ms=params.min_speech_ms,
-        max_speech_duration_s=params.max_speech_s,
+        max_speech_duration_s=params.max_speech_s or float("inf"),
         min_silence_duration_ms=params.min_silence_ms,
         speech_pad_ms=params.speech_pad_ms,
         audio_length_samples=len(samples),
