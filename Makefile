@@ -39,9 +39,9 @@ demo: sysdeps venv  ## transcribe example/media with the bundled model -> result
 	$(BIN)/snakemake --cores all
 	@echo; echo "Transcripts:"; ls results/transcripts; echo; cat results/transcripts/*.txt
 
-test: sysdeps testdeps venv  ## the whole test suite (CI runs exactly this)
+test: sysdeps testdeps venv lint  ## lint, then the whole test suite (CI runs exactly this)
 	$(BIN)/python -m pytest -v --durations=15
 
-lint:
+lint: venv  ## snakemake --lint and snakefmt on the Snakefile and rules
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile rules

@@ -8,7 +8,8 @@
 # Configure in config/config.yaml (see config/README.md); run with `snakemake --cores N`.
 
 
-configfile: "config/config.yaml"
+# beside this Snakefile, whatever the working directory (--directory)
+configfile: f"{workflow.basedir}/config/config.yaml"
 
 
 report: "report/workflow.rst"

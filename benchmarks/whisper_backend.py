@@ -41,7 +41,8 @@ from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, to_float  # n
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
 from firescribe.plan import PlanParams, plan_audio  # noqa: E402
 from firescribe.vad import VadParams, detect_speech  # noqa: E402
-from firescribe.workflow import max_gap_s, max_unit_s, stitch_pad_s  # noqa: E402
+from firescribe.guard import GuardParams  # noqa: E402
+from firescribe.workflow import default_config, max_gap_s, max_unit_s, stitch_pad_s  # noqa: E402
 
 # imported before any timing, as faster-whisper's own modules are (silero-vad's segment rules
 # import torch: ~1.5 s, once per process)
@@ -53,6 +54,7 @@ def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int,
     ``stitch=False`` for contiguous units across pauses up to 3 s), then the ASR step's own
     code (length-sorted batches filling ``batch_size`` clips) on one chunk of all units."""
     backend = WhisperBackend({"compute_type": compute_type, "batch_size": batch_size, "beam_size": beam}, threads)
+    guard = GuardParams(**default_config()["guard"])  # the workflow's default guard
     t = time.monotonic()
     pcm = open_pcm(wav)
     speech = detect_speech(pcm, VadParams())
@@ -61,7 +63,7 @@ def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int,
     params = PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config), stitch=stitch, stitch_pad_s=stitch_pad_s(config))
     units = plan_audio(pcm, speech, params)
     plan = {"units": units, "chunks": [list(range(len(units)))]}
-    doc = transcribe_chunk(backend, str(wav), plan, 0, "en", batch_size * 30.0)  # the workflow's default batch
+    doc = transcribe_chunk(backend, str(wav), plan, 0, "en", batch_size * 30.0, guard)  # the workflow's default batch
     return " ".join(s["text"] for u in doc["units"] for s in u["segments"]), time.monotonic() - t
 
 

@@ -102,4 +102,5 @@ def asr_params():
         "batch_seconds": batch_seconds(config),
         "device": config["asr"]["device"],
         "gpus": config["asr"]["gpus"],
+        "guard": config["guard"],
     }

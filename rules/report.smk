@@ -4,6 +4,7 @@ rule report:
         corpus="results/corpus.parquet",
         segments=expand("results/work/vad/{sample}.tsv", sample=SAMPLES.index),
         plans=expand("results/work/plan/{sample}.json", sample=SAMPLES.index),
+        transcripts=expand("results/transcripts/{sample}.json", sample=SAMPLES.index),
     output:
         files=report(
             "results/report/files.html",

@@ -5,6 +5,7 @@ setup_logging(snakemake.log[0])
 pin_threads(snakemake.threads)  # before the backend loads torch/ctranslate2 work
 
 from firescribe.asr import asr_decoder, run_chunk  # noqa: E402
+from firescribe.guard import GuardParams  # noqa: E402
 
 p = snakemake.params.asr
 gpu_job = int(snakemake.resources.get("gpu", 0)) > 0
@@ -18,4 +19,5 @@ with asr_decoder(p, snakemake.threads, gpu_job, int(snakemake.resources.get("gpu
         snakemake.output[0],
         language=snakemake.params.language,
         batch_s=p["batch_seconds"],
+        guard=GuardParams(**p["guard"]),
     )

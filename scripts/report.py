@@ -6,6 +6,7 @@ run_report(
     snakemake.input.corpus,
     dict(zip(snakemake.params.samples, snakemake.input.segments)),
     list(snakemake.input.plans),
+    list(snakemake.input.transcripts),
     snakemake.params.benchmarks,
     {name: snakemake.output[name] for name in ("files", "timeline", "units", "rtf", "stages")},
 )

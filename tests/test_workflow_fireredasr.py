@@ -16,7 +16,7 @@ import official
 from conftest import snakemake
 
 
-def transcribe_talk(root, version: int, pauses: list[float], **fireredasr_aed) -> dict:
+def transcribe_talk(root, version: int, pauses: list[float], guard: bool = True, **fireredasr_aed) -> dict:
     """Synthesized speech as MP4, a random checkpoint of FireRedASR(2)-AED, the workflow."""
     model_dir = official.make_model_dir(root / "models" / f"FireRedASR{version}-AED-small", version=version)
     (root / "media").mkdir()
@@ -31,6 +31,7 @@ def transcribe_talk(root, version: int, pauses: list[float], **fireredasr_aed) -
         "language": "zh",
         "fireredasr_aed": {"model_dir": str(model_dir), **fireredasr_aed},
         "plan": {"max_unit_s": 8, "chunk_minutes": 0.2},
+        "guard": {"enabled": guard},
     }
     snakemake(work, config=config)
     return {"results": work / "results", "utts": utts, "work": work, "config": config}
@@ -58,13 +59,39 @@ def test_units_and_timestamps(run):
     assert len(plan["chunks"]) >= 2
     doc = json.loads((res / "transcripts" / "talk.json").read_text())
     speech_end = run["utts"][-1].end
+    guarded = [[[g["start"], g["end"]]] for g in doc["guarded_units"]]
     for seg in doc["segments"]:
-        # one cue per unit: its times are the unit's, on the media timeline
-        assert [[seg["start"], seg["end"]]] in plan["units"]
+        # one cue per unit: its times are the unit's, on the media timeline; a unit the guard
+        # re-decoded in two halves has a cue per half inside it
+        unit = next(u for u in plan["units"] if u[0][0] <= seg["start"] and seg["end"] <= u[0][1])
+        assert unit in guarded or [[seg["start"], seg["end"]]] == unit
         assert 0 <= seg["start"] < seg["end"] <= speech_end + 1.0
     srt = pysubs2.load(str(res / "transcripts" / "talk.srt"))
     assert len(srt) == len(doc["segments"])
     assert pysubs2.load(str(res / "transcripts" / "talk.vtt"))[0].start == round(doc["segments"][0]["start"] * 1000)
+
+
+def test_guard_catches_the_random_models_loops(run):
+    """The random checkpoint loops on every unit (the official code does the same on it): the
+    guard re-decodes each unit in halves, cuts the loops left, and the JSON, the corpus table
+    and the report list the units."""
+    import pandas as pd
+
+    from firescribe.guard import find_loop, tokens
+
+    res = run["results"]
+    doc = json.loads((res / "transcripts" / "talk.json").read_text())
+    plan = json.loads((res / "work" / "plan" / "talk.json").read_text())
+    assert len(doc["guarded_units"]) == len(plan["units"])
+    for g in doc["guarded_units"]:
+        assert "repetition" in g["tripped"] and g["actions"][0] == "redecoded"
+        assert g["actions"][-1] == "cut_loops" or not g["tripped_after"]
+    for seg in doc["segments"]:
+        assert find_loop([t for t, _, _ in tokens(seg["text"])], 10) is None
+    table = pd.read_csv(res / "corpus.tsv", sep="\t")
+    assert list(table["guarded_units"]) == [len(plan["units"])]
+    html = (res / "report" / "files.html").read_text()
+    assert f"Guarded units: {len(plan['units'])}" in html and "repetition" in html
 
 
 def test_rerun_is_a_no_op(run):
@@ -75,7 +102,8 @@ def test_rerun_is_a_no_op(run):
 def test_fireredasr2_gives_word_times_and_confidences(tmp_path):
     """A FireRedASR2-AED checkpoint (CTC head): words carry CTC-aligned times inside their
     unit, in order, and confidences; cues are cut from them."""
-    res = transcribe_talk(tmp_path, 2, [0.8, 1.2, 0.5], decode_max_len=30)["results"]
+    # the guard off: the random model's loops are the words whose alignment this checks
+    res = transcribe_talk(tmp_path, 2, [0.8, 1.2, 0.5], guard=False, decode_max_len=30)["results"]
     doc = json.loads((res / "transcripts" / "talk.json").read_text())
     assert doc["engine"]["model_version"] == "FireRedASR2-AED"
     plan = json.loads((res / "work" / "plan" / "talk.json").read_text())

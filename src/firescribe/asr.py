@@ -17,6 +17,7 @@ import numpy as np
 
 from firescribe.audio import open_pcm, read_span
 from firescribe.backends.base import Backend
+from firescribe.guard import GuardParams, guard_unit
 from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
 from firescribe.plan import Stitching, make_batches, plan_units, unit_seconds
@@ -36,6 +37,9 @@ class Decoder:
     def describe(self) -> dict:
         return self.backend.describe()
 
+    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams) -> list:
+        return self.backend.redecode(unit, language, guard)
+
     def transcribe(self, audio: list, language: str | None) -> list:
         try:
             return self.backend.transcribe(audio, language)
@@ -54,15 +58,19 @@ class Decoder:
             return self.backend.transcribe(audio, language)
 
 
-def transcribe_chunk(backend: Backend | Decoder, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float, model: dict | None = None) -> dict:
-    """Transcribe chunk ``chunk`` of ``plan``; return the chunk document (deterministic)."""
+def transcribe_chunk(
+    backend: Backend | Decoder, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float, guard: GuardParams, model: dict | None = None
+) -> dict:
+    """Transcribe chunk ``chunk`` of ``plan``; return the chunk document (deterministic).
+    Each unit passes the guard (``guard.enabled``); a unit it tripped records what it did."""
     unit_ids = plan["chunks"][chunk]
     all_units = plan_units(plan)
     units = [all_units[i] for i in unit_ids]
     durations = [unit_seconds(u) for u in units]
     batches = make_batches(durations, batch_s)
     pcm = open_pcm(wav)
-    results: dict[int, list] = {}
+    results: dict[int, list[dict]] = {}  # unit -> its segments, times in the unit's audio
+    records: dict[int, dict] = {}  # unit -> what the guard found and did
     total_audio = sum(durations)
     done_audio, t0 = 0.0, time.monotonic()
 
@@ -74,8 +82,15 @@ def transcribe_chunk(backend: Backend | Decoder, wav: str, plan: dict, chunk: in
         for bi, batch in enumerate(batches):
             audio = pending.result()
             pending = pool.submit(load, batches[bi + 1]) if bi + 1 < len(batches) else None
-            for k, segments in zip(batch, backend.transcribe(audio, language)):
-                results[k] = segments
+            for k, unit_audio, segments in zip(batch, audio, backend.transcribe(audio, language)):
+                results[k] = [asdict(s) for s in segments]
+                if guard.enabled:
+                    results[k], record = guard_unit(
+                        results[k], durations[k], guard, lambda a=unit_audio: [asdict(s) for s in backend.redecode(a, language, guard)]
+                    )
+                    if record is not None:
+                        records[k] = record
+                        log.warning("guard: unit %d (%.1f s at %.1f s): %s", unit_ids[k], durations[k], units[k][0][0], record)
             done_audio += sum(durations[k] for k in batch)
             elapsed = time.monotonic() - t0
             log.info(
@@ -93,18 +108,19 @@ def transcribe_chunk(backend: Backend | Decoder, wav: str, plan: dict, chunk: in
     for k, unit in enumerate(units):
         timeline = Stitching(unit)  # unit audio -> media timeline, clamped into the unit's spans
         segs = []
-        for s in results[k]:
-            d = asdict(s)
-            d["start"], d["end"] = timeline.span_to_media(s.start, s.end)
+        for d in results[k]:
+            d["start"], d["end"] = timeline.span_to_media(d["start"], d["end"])
             for w in d["words"]:
                 w["start"], w["end"] = timeline.span_to_media(w["start"], w["end"])
             segs.append(d)
-        out.append({"spans": [list(span) for span in unit], "segments": segs})
+        out.append({"spans": [list(span) for span in unit], "segments": segs, **({"guard": records[k]} if k in records else {})})
     return {"chunk": chunk, "units": out, "engine": {**backend.describe(), **(model or {})}}
 
 
-def run_chunk(backend: Backend | Decoder, wav: str, plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float) -> None:
-    doc = transcribe_chunk(backend, wav, read_json(plan_json), chunk, language, batch_s, read_json(model_json))
+def run_chunk(
+    backend: Backend | Decoder, wav: str, plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float, guard: GuardParams
+) -> None:
+    doc = transcribe_chunk(backend, wav, read_json(plan_json), chunk, language, batch_s, guard, read_json(model_json))
     write_json(out_json, doc)
 
 

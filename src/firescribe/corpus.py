@@ -11,7 +11,7 @@ from firescribe.io import atomic_path, read_json
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["sample", "path", "status", "reason", "duration_s", "speech_s", "n_segments", "n_chars", "warnings"]
+COLUMNS = ["sample", "path", "status", "reason", "duration_s", "speech_s", "n_segments", "n_chars", "guarded_units", "warnings"]
 # filled where the sample sheet gives a reference transcript (see firescribe.accuracy)
 ACCURACY_COLUMNS = ["metric", "ref_tokens", "substitutions", "deletions", "insertions", "errors", "error_rate"]
 
@@ -32,6 +32,7 @@ def corpus_table(transcript_jsons: list[str], references: dict[str, str] | None 
             "speech_s": d["speech_seconds"],
             "n_segments": len(d["segments"]),
             "n_chars": len(d["text"]),
+            "guarded_units": len(d["guarded_units"]),
             "warnings": "; ".join(d["warnings"]),
         }
         ref = references.get(d["sample"])

@@ -1,7 +1,9 @@
 """Atomic file output: write to a temporary file in the same folder, then rename.
 
 A reader (or a rerun of the workflow) can never see a half-written output: either the
-previous file, or no file, or the complete new one.
+previous file, or no file, or the complete new one. The file gets the mode a plain write
+would give it under the user's umask (0644 under the usual 022), so colleagues, web servers
+and other cluster accounts can read the transcripts.
 """
 
 from __future__ import annotations
@@ -14,12 +16,20 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp's file is private (0600); a plain write's is not
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -169,6 +169,7 @@ def merge_transcript(
     if status == "ok" and not cues:
         status, reason = "empty", "no speech found" if not plan["units"] else "no words recognised"
     engine = chunk_docs[0]["engine"] if chunk_docs else None
+    guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for doc in chunk_docs for u in doc["units"] if "guard" in u]
     return {
         "sample": sample,
         "source": info["source"],
@@ -182,6 +183,7 @@ def merge_transcript(
         "engine": engine,
         "params": params,
         "text": plain_text(cues),
+        "guarded_units": guarded,  # units the guard tripped on: what tripped and what it did
         "segments": [
             {
                 "start": c["start"],

@@ -114,9 +114,21 @@ def plot_stage_shares(stages: pd.DataFrame, path: str) -> None:
     _save(fig, path)
 
 
-def files_html(files: pd.DataFrame, scores: dict, path: str) -> None:
-    """Per-file table (status, duration, speech ratio, segments, RTF, accuracy, reason) as HTML."""
-    cols = ["sample", "status", "duration_s", "speech_ratio", "n_segments", "rtf", "metric", "error_rate", "substitutions", "deletions", "insertions", "reason"]
+def guarded_table(transcript_jsons: list[str]) -> pd.DataFrame:
+    """One row per unit the guard tripped on, over all files (firescribe.guard)."""
+    rows = [
+        {"sample": doc["sample"], "start": g["start"], "end": g["end"], "tripped": ", ".join(g["tripped"]),
+         "after re-decode": ", ".join(g["tripped_after"]) or "nothing", "actions": ", ".join(g["actions"])}
+        for doc in map(read_json, transcript_jsons)
+        for g in doc["guarded_units"]
+    ]
+    return pd.DataFrame(rows, columns=["sample", "start", "end", "tripped", "after re-decode", "actions"])
+
+
+def files_html(files: pd.DataFrame, scores: dict, path: str, guarded: pd.DataFrame) -> None:
+    """Per-file table (status, duration, speech ratio, segments, RTF, accuracy, reason) as HTML,
+    and the units the guard tripped on."""
+    cols = ["sample", "status", "duration_s", "speech_ratio", "n_segments", "guarded_units", "rtf", "metric", "error_rate", "substitutions", "deletions", "insertions", "reason"]
     shown = files[cols].astype(object).where(files[cols].notna(), "")  # blank, not <NA>
     body = shown.to_html(index=False, float_format=lambda x: f"{x:.3f}", border=0, classes="files")
     failed = files[files["status"] == "failed"]
@@ -135,11 +147,19 @@ def files_html(files: pd.DataFrame, scores: dict, path: str) -> None:
         parts.append("<h4>Failures</h4><ul>")
         parts += [f"<li><b>{html.escape(r.sample)}</b> ({html.escape(r.path)}): {html.escape(r.reason)}</li>" for r in failed.itertuples()]
         parts.append("</ul>")
-    parts += [body, "</body></html>"]
+    parts.append(body)
+    parts.append(f"<h4>Guarded units: {len(guarded)}</h4>")
+    if len(guarded):
+        parts.append("<p>Units whose text tripped the guard (repetition, compression, rate, no_speech), what a "
+                     "re-decode left, and what was done (config/README.md: guard).</p>")
+        parts.append(guarded.to_html(index=False, float_format=lambda x: f"{x:.2f}", border=0, classes="files"))
+    parts.append("</body></html>")
     write_text(path, "\n".join(parts) + "\n")
 
 
-def run_report(corpus_parquet: str, vad_tsvs: dict[str, str], plan_jsons: list[str], benchmark_dir: str, out: dict[str, str]) -> None:
+def run_report(
+    corpus_parquet: str, vad_tsvs: dict[str, str], plan_jsons: list[str], transcript_jsons: list[str], benchmark_dir: str, out: dict[str, str]
+) -> None:
     from firescribe.corpus import corpus_scores
 
     corpus = pd.read_parquet(corpus_parquet)
@@ -148,4 +168,4 @@ def run_report(corpus_parquet: str, vad_tsvs: dict[str, str], plan_jsons: list[s
     plot_unit_lengths(plan_jsons, out["units"])
     plot_rtf(files, out["rtf"])
     plot_stage_shares(stage_seconds(benchmark_dir), out["stages"])
-    files_html(files, corpus_scores(corpus), out["files"])
+    files_html(files, corpus_scores(corpus), out["files"], guarded_table(transcript_jsons))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from firescribe.backends import DEFAULT_MAX_GAP_S, DEFAULT_MAX_UNIT_S, DEFAULT_STITCH, STITCH_PAD_MS
 
@@ -14,6 +15,19 @@ def setup_logging(log_path: str | None) -> None:
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
     logging.captureWarnings(True)
+
+
+SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schemas" / "config.schema.yaml"
+
+
+def default_config(**given) -> dict:
+    """A config of the schema's defaults (the one place they live), with ``given`` on top;
+    for code that runs the workflow's steps outside Snakemake (benchmarks, tests)."""
+    from snakemake.utils import validate
+
+    config = {"input": "", "backend": "whisper", **given}
+    validate(config, str(SCHEMA), set_default=True)
+    return config
 
 
 def max_unit_s(config: dict) -> float:

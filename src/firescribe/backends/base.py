@@ -7,6 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
+from firescribe.guard import GuardParams
+
 
 @dataclass
 class Word:
@@ -22,6 +24,9 @@ class Segment:
     end: float
     text: str
     words: list[Word] = field(default_factory=list)
+    # the decoder's own confidence, where the backend gives it (whisper): for the guard
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
 
 
 class Backend(Protocol):
@@ -33,3 +38,6 @@ class Backend(Protocol):
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
         """Transcribe float32 16 kHz mono units; one list of segments per unit."""
+
+    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams) -> list[Segment]:
+        """Decode one unit that tripped the guard a different way (firescribe.guard)."""

@@ -7,6 +7,7 @@ import numpy as np
 
 from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
+from firescribe.guard import GuardParams
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,30 @@ class WhisperBackend:
             k = next((i for i, c in enumerate(clips) if c["start"] - 0.05 <= mid <= c["end"] + 0.05), None)
             if k is None:
                 k = min(range(len(clips)), key=lambda i: abs(clips[i]["start"] - seg.start))
-            base = clips[k]["start"]
-            words = [
-                Word(round(w.start - base, 3), round(w.end - base, 3), w.word, round(float(w.probability), 4))
-                for w in (seg.words or [])
-            ]
-            out[k].append(Segment(round(seg.start - base, 3), round(seg.end - base, 3), seg.text.strip(), words))
+            out[k].append(_segment(seg, clips[k]["start"]))
         return out
+
+    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams) -> list[Segment]:
+        """faster-whisper's sequential mode on the unit: its temperature fallback (0.0 to 1.0
+        in steps of 0.2) while the output is too repetitive (gzip ratio) or unlikely (average
+        log-probability), and its no-speech rule, with the guard's thresholds."""
+        segments, _ = self.model.transcribe(
+            unit,
+            language=language or self.options.get("language"),
+            beam_size=int(self.options.get("beam_size", 5)),
+            word_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+            compression_ratio_threshold=guard.compression_ratio,
+            log_prob_threshold=guard.logprob,
+            no_speech_threshold=guard.no_speech,
+        )
+        return [_segment(seg, 0.0) for seg in segments if seg.text.strip()]
+
+
+def _segment(seg, base: float) -> Segment:
+    """A faster-whisper segment as ours, its times ``base`` seconds earlier."""
+    words = [Word(round(w.start - base, 3), round(w.end - base, 3), w.word, round(float(w.probability), 4)) for w in (seg.words or [])]
+    return Segment(
+        round(seg.start - base, 3), round(seg.end - base, 3), seg.text.strip(), words, round(float(seg.avg_logprob), 4), round(float(seg.no_speech_prob), 4)
+    )

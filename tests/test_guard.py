@@ -1,0 +1,133 @@
+"""The guard on every ASR unit (firescribe.guard): its rules, and its remedies on real models:
+a random-weight FireRedASR-AED that loops (as the official code does on it) and whisper
+tiny.en writing text on noise and tones."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+import pytest
+
+import media
+import official
+from firescribe.asr import transcribe_chunk
+from firescribe.guard import GuardParams, compression_ratio, cut_loops, find_loop, guard_unit, tokens, trips
+from firescribe.workflow import default_config
+
+GUARD = GuardParams(**default_config()["guard"])
+OFF = dataclasses.replace(GUARD, enabled=False)
+
+
+def test_defaults_come_from_the_schema():
+    assert GUARD == GuardParams(True, 10, 2.4, 12, 7, -1.0, 0.6)
+
+
+def test_tokens_are_cjk_characters_and_words():
+    assert [t for t, _, _ in tokens("我们 Don't stop, OK2 嗯嗯")] == ["我", "们", "don't", "stop", "ok2", "嗯", "嗯"]
+
+
+@pytest.mark.parametrize(
+    "toks, expected",
+    [
+        (list("嗯" * 10), (0, 1, 10)),
+        (list("嗯" * 9), None),  # 9 tokens < loop_tokens
+        (["a", "b"] * 5, (0, 2, 5)),
+        (["x", "a", "b", "c", "d"] + ["a", "b", "c", "d"] * 2, (1, 4, 3)),
+        ("very very good".split(), None),
+        ("thank you very much thank you very much thank you".split(), None),  # twice, then a part
+    ],
+)
+def test_find_loop(toks, expected):
+    assert find_loop(toks, 10) == expected
+
+
+def test_compression_ratio_is_whispers():
+    assert compression_ratio("") == 0.0
+    assert compression_ratio("The quick brown fox jumps over the lazy dog.") < 1.2
+    assert compression_ratio("Thank you. " * 30) > 2.4
+
+
+def test_trips_each_rule():
+    normal = [{"text": "The quick brown fox jumps over the lazy dog."}]
+    assert trips(normal, 3.0, GUARD) == []
+    assert trips([{"text": "KJ " * 80}], 10.0, GUARD) == ["repetition", "compression", "rate"]
+    # rate: 25 distinct CJK characters in 1 s (> 12/s over 1 s + 1 s of slack)
+    assert trips([{"text": "".join(chr(0x4E00 + 37 * i) for i in range(25))}], 1.0, GUARD) == ["rate"]
+    assert trips([{"text": "".join(chr(0x4E00 + 37 * i) for i in range(25))}], 2.0, GUARD) == []
+    nonspeech = [{"text": "you", "avg_logprob": -1.15, "no_speech_prob": 0.92}]
+    assert trips(nonspeech, 22.0, GUARD) == ["no_speech"]
+    assert trips([{**nonspeech[0], "avg_logprob": -0.5}], 22.0, GUARD) == []  # confident: kept
+
+
+def test_cut_loops_keeps_the_first_occurrence():
+    text = [{"text": "我们好 KJ KJ KJ KJ KJ KJ KJ KJ KJ KJ KJ 好的", "start": 0.0, "end": 5.0}]
+    assert cut_loops(text, 10) == [{"text": "我们好 KJ 好的", "start": 0.0, "end": 5.0}]
+    words = [{"text": " hi", "start": 0.0, "end": 0.2}] + [{"text": " go", "start": 0.2 * i, "end": 0.2 * i + 0.2} for i in range(1, 12)]
+    cut = cut_loops([{"text": "", "start": 0.0, "end": 2.4, "words": words}], 10)[0]
+    assert [w["text"] for w in cut["words"]] == [" hi", " go"] and cut["text"] == "hi go" and cut["end"] == 0.4
+
+
+def test_guard_unit_keeps_untripped_units_and_records_remedies():
+    normal = [{"text": "The quick brown fox."}]
+    assert guard_unit(normal, 3.0, GUARD, redecode=lambda: pytest.fail("no re-decode for a normal unit")) == (normal, None)
+    loop = [{"text": "KJ " * 80}]
+    fixed = [{"text": "hello there"}]
+    assert guard_unit(loop, 10.0, GUARD, lambda: fixed) == (
+        fixed, {"tripped": ["repetition", "compression", "rate"], "actions": ["redecoded", "kept_redecode"], "tripped_after": []})
+    segs, rec = guard_unit(loop, 10.0, GUARD, lambda: loop)
+    assert segs == [{"text": "KJ"}] and rec["actions"] == ["redecoded", "kept_redecode", "cut_loops"]
+    nonspeech = [{"text": "you", "avg_logprob": -1.2, "no_speech_prob": 0.9}]
+    assert guard_unit(nonspeech, 20.0, GUARD, lambda: nonspeech)[0] == []
+
+
+def unit_texts(doc: dict) -> list[str]:
+    return [" ".join(s["text"] for s in u["segments"]) for u in doc["units"]]
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory):
+    """Speech, then 20 s of brown noise (sox -R: the same noise every run), then a tone melody: one unit each."""
+    root = tmp_path_factory.mktemp("guard")
+    utts = media.speech_track(media.SENTENCES[:3], [0.5, 0.5, 0.5], root / "speech.wav")
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(root / "noise.wav"), "synth", "20", "brownnoise", "vol", "0.5"], check=True)
+    notes = [a for f in (440, 523, 659, 784) for a in ("synth", "0.5", "sine", str(f), ":")][:-1]
+    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(root / "tones.wav"), *notes, "repeat", "10", "vol", "0.5"], check=True)
+    subprocess.run(["sox", "-D", *(str(root / f) for f in ("speech.wav", "noise.wav", "tones.wav")), str(root / "talk.wav")], check=True)
+    end = utts[-1].end + 0.5
+    units = [[(0.0, round(end, 3))], [(round(end, 3), round(end + 20, 3))], [(round(end + 20, 3), round(end + 40, 3))]]
+    return {"root": root, "wav": str(root / "talk.wav"), "plan": {"units": units, "chunks": [[0, 1, 2]]}}
+
+
+def test_whisper_text_on_noise_is_caught_and_speech_untouched(talk):
+    from firescribe.backends.whisper import WhisperBackend
+
+    backend = WhisperBackend({"compute_type": "int8", "batch_size": 8, "beam_size": 5}, threads=2)
+    off = transcribe_chunk(backend, talk["wav"], talk["plan"], 0, "en", 240.0, OFF)
+    on = transcribe_chunk(backend, talk["wav"], talk["plan"], 0, "en", 240.0, GUARD)
+    print(unit_texts(off), unit_texts(on), [u.get("guard") for u in on["units"]])
+    assert all(unit_texts(off)[1:]), "tiny.en writes text on noise and tones without the guard"
+    assert on["units"][0] == off["units"][0]  # speech: untouched, no record
+    for unit in on["units"][1:]:
+        assert "no_speech" in unit["guard"]["tripped"]
+        assert unit["guard"]["actions"][0] == "redecoded"
+        assert unit["segments"] == [] or "no_speech" not in unit["guard"]["tripped_after"]
+
+
+def test_fireredasr_loop_is_redecoded_then_cut(talk):
+    from firescribe.backends.fireredasr import FireRedAedBackend
+
+    model_dir = official.make_model_dir(talk["root"] / "model")
+    backend = FireRedAedBackend({"model_dir": str(model_dir), "beam_size": 3}, threads=2)
+    plan = {"units": talk["plan"]["units"][:1], "chunks": [[0]]}
+    off = transcribe_chunk(backend, talk["wav"], plan, 0, "zh", 120.0, OFF)
+    assert find_loop([t for t, _, _ in tokens(unit_texts(off)[0])], GUARD.loop_tokens), "the random model loops"
+    assert "guard" not in off["units"][0]  # guard off: the decoder's output as it is
+    on = transcribe_chunk(backend, talk["wav"], plan, 0, "zh", 120.0, GUARD)
+    record = on["units"][0]["guard"]
+    assert "repetition" in record["tripped"] and record["actions"][0] == "redecoded"
+    for seg in on["units"][0]["segments"]:
+        assert find_loop([t for t, _, _ in tokens(seg["text"])], GUARD.loop_tokens) is None
+    assert len(unit_texts(on)[0]) < len(unit_texts(off)[0])
+    seconds = talk["plan"]["units"][0][0][1]
+    assert all(0 <= s["start"] <= s["end"] <= seconds + 1e-3 for s in on["units"][0]["segments"])
