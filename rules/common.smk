@@ -81,6 +81,21 @@ def prepared_model_input(wildcards):
     return prepared_model(config) or []
 
 
+def punctuation_on():
+    """Whether the merge step punctuates (a FireRedPunc folder given, for this backend)."""
+    from firescribe.punctuation import PunctuationParams
+
+    return PunctuationParams(**config["punctuation"]).applies_to(config["backend"])
+
+
+def punctuation_model_files(wildcards):
+    """The released FireRedPunc files the merge step reads, when it punctuates."""
+    from firescribe.punctuation import MODEL_FILES
+
+    model_dir = config["punctuation"]["model_dir"]
+    return [f"{model_dir}/{name}" for name in MODEL_FILES] if punctuation_on() else []
+
+
 def vad_params():
     return config["vad"]
 

@@ -6,6 +6,7 @@ rule merge:
         plan="results/work/plan/{sample}.json",
         segments="results/work/vad/{sample}.tsv",
         chunks=chunk_results,
+        punctuation_model=punctuation_model_files,
     output:
         json="results/transcripts/{sample}.json",
         txt="results/transcripts/{sample}.txt",
@@ -18,8 +19,10 @@ rule merge:
         "results/benchmarks/merge/{sample}.tsv"
     conda:
         "../envs/firescribe.yaml"
-    threads: 1
+    # FireRedPunc's BERT gets the ASR jobs' threads; without punctuation, one
+    threads: config["asr"]["threads"] if punctuation_on() else 1
     params:
+        punctuation=config["punctuation"],
         subtitles=config["subtitles"],
         vad=vad_params(),
         plan=plan_params(),

@@ -1,8 +1,15 @@
-from firescribe.merge import CueParams, run_merge
+from firescribe.punctuation import PunctuationParams
+from firescribe.threads import pin_threads
 from firescribe.workflow import setup_logging
 
 setup_logging(snakemake.log[0])
-params = {"vad": snakemake.params.vad, "plan": snakemake.params.plan, "asr": snakemake.params.asr}
+punctuation = PunctuationParams(**snakemake.params.punctuation)
+if punctuation.applies_to(snakemake.params.asr["backend"]):
+    pin_threads(snakemake.threads)  # FireRedPunc's BERT
+
+from firescribe.merge import CueParams, run_merge  # noqa: E402
+
+params = {"vad": snakemake.params.vad, "plan": snakemake.params.plan, "asr": snakemake.params.asr, "punctuation": snakemake.params.punctuation}
 run_merge(
     snakemake.wildcards.sample,
     snakemake.input.info,
@@ -13,4 +20,5 @@ run_merge(
     params,
     CueParams(**snakemake.params.subtitles),
     {fmt: snakemake.output[fmt] for fmt in ("json", "txt", "srt", "vtt", "tsv")},
+    punctuation,
 )

@@ -7,6 +7,7 @@ limits, timestamps on the media timeline and the output formats.
 from __future__ import annotations
 
 import json
+import re
 
 import pysubs2
 import pytest
@@ -92,6 +93,32 @@ def test_guard_catches_the_random_models_loops(run):
     assert list(table["guarded_units"]) == [len(plan["units"])]
     html = (res / "report" / "files.html").read_text()
     assert f"Guarded units: {len(plan['units'])}" in html and "repetition" in html
+
+
+def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
+    """punctuation.model_dir set on a finished run: only the merge (and what follows) reruns,
+    not the ASR; each v1 segment's text is the official FireRedPunc's punctuation of the
+    ASR text, batched as configured."""
+    import punc_official
+
+    if not punc_official.available():
+        pytest.skip("../shared/reference/fireredpunc-official not found")
+    model_dir = punc_official.make_punc_dir(tmp_path / "FireRedPunc")
+    config = {**run["config"], "punctuation": {"model_dir": str(model_dir), "batch_size": 2}}
+    dry = snakemake(run["work"], "-n", config=config)
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    assert counts == {"all": "1", "merge": "1", "corpus": "1", "report": "1", "total": "4"}, dry.stdout
+    snakemake(run["work"], config=config)
+    res = run["results"]
+    doc = json.loads((res / "transcripts" / "talk.json").read_text())
+    asr = [s for path in sorted((res / "work" / "asr" / "talk").glob("*.json")) for u in json.loads(path.read_text())["units"] for s in u["segments"]]
+    asr.sort(key=lambda s: (s["start"], s["end"]))
+    official = punc_official.official_punc(model_dir)
+    expected = [r["punc_text"].strip() for i in range(0, len(asr), 2) for r in official.process([s["text"] for s in asr[i : i + 2]])]
+    assert [s["text"] for s in doc["segments"]] == [t for t in expected if t]
+    assert any(mark in doc["text"] for mark in "，。？！,.?!")
+    assert doc["params"]["punctuation"]["model_dir"] == str(model_dir)
+    snakemake(run["work"], config=run["config"])  # back to the fixture's config for the tests after
 
 
 def test_rerun_is_a_no_op(run):

@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     dl = sub.add_parser("download", help="download a released model from the Hugging Face hub")
     dl.add_argument("model", choices=sorted(HUB_REPOS))
-    dl.add_argument("--dir", required=True, help="target folder (config: fireredasr_aed.model_dir)")
+    dl.add_argument("--dir", required=True, help="target folder (config: fireredasr_aed.model_dir, or punctuation.model_dir for fireredpunc)")
     args = parser.parse_args(argv)
     if args.command == "download":
         print(download(args.model, args.dir))

@@ -8,6 +8,7 @@ config give byte-identical files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ import pysubs2
 from firescribe import __version__
 from firescribe.audio import SAMPLE_RATE
 from firescribe.io import dumps_json, read_json, write_text
+from firescribe.punctuation import PunctuationParams
 
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
 CJK = ("\u3400", "\u9fff")
@@ -161,9 +163,14 @@ def merge_transcript(
     p: CueParams,
     speech: list[tuple[float, float]] = (),
     loudness: Loudness | None = None,
+    punctuate: Callable[[list[dict]], list[dict]] | None = None,
 ) -> dict:
+    """The transcript document of one file; ``punctuate`` (firescribe.punctuation) adds
+    punctuation to the segments before cues are cut, so cues end at sentence ends."""
     segments = [s for doc in chunk_docs for u in doc["units"] for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
+    if punctuate is not None:
+        segments = punctuate(segments)
     cues = build_cues(segments, p, speech, loudness)
     status, reason = info["status"], info.get("reason", "")
     if status == "ok" and not cues:
@@ -232,10 +239,20 @@ def run_merge(
     params: dict,
     cue: CueParams,
     out: dict[str, str],
+    punctuation: PunctuationParams | None = None,
 ) -> dict:
+    """Merge one file; with ``punctuation`` (its ``model_dir`` set), FireRedPunc punctuates it."""
     from firescribe.vad import read_segments
 
     chunks = sorted((read_json(p) for p in chunk_jsons), key=lambda d: d["chunk"])
-    doc = merge_transcript(sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav))
+    punctuate = None
+    if punctuation is not None and punctuation.applies_to(params["asr"]["backend"]) and any(u["segments"] for d in chunks for u in d["units"]):
+        from firescribe.punctuation import FireRedPunc, punctuate_segments
+
+        model = FireRedPunc(punctuation.model_dir)
+        punctuate = lambda segments: punctuate_segments(model, segments, punctuation)  # noqa: E731
+    doc = merge_transcript(
+        sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav), punctuate
+    )
     write_outputs(doc, out)
     return doc

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from firescribe.checksum import dir_checksum
 
+# name -> (Hugging Face repo, the released files the workflow reads)
 HUB_REPOS = {
-    "fireredasr-aed-l": "FireRedTeam/FireRedASR-AED-L",
-    "fireredasr2-aed": "FireRedTeam/FireRedASR2-AED",
+    "fireredasr-aed-l": ("FireRedTeam/FireRedASR-AED-L", "model.pth.tar, cmvn.ark, dict.txt, train_bpe1000.model"),
+    "fireredasr2-aed": ("FireRedTeam/FireRedASR2-AED", "model.pth.tar, cmvn.ark, dict.txt, train_bpe1000.model"),
+    "fireredpunc": ("FireRedTeam/FireRedPunc", "model.pth.tar, chinese-lert-base/, chinese-bert-wwm-ext_vocab.txt, out_dict"),
 }
 
 
@@ -39,11 +41,12 @@ def download(name: str, target: str | Path) -> Path:
     target = Path(target)
     from huggingface_hub import snapshot_download
 
+    repo, files = HUB_REPOS[name]
     try:
-        snapshot_download(HUB_REPOS[name], local_dir=str(target))
+        snapshot_download(repo, local_dir=str(target))
     except Exception as exc:
         raise SystemExit(
-            f"could not download {HUB_REPOS[name]} ({type(exc).__name__}: {exc}).\n"
-            f"Offline? Copy the released files (model.pth.tar, cmvn.ark, dict.txt, train_bpe1000.model) into {target}/"
+            f"could not download {repo} ({type(exc).__name__}: {exc}).\n"
+            f"Offline? Copy the released files ({files}) into {target}/"
         ) from exc
     return target
