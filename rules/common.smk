@@ -107,6 +107,8 @@ def plan_params():
         "chunk_s": config["plan"]["chunk_minutes"] * 60.0,
         "stitch": stitch(config),
         "stitch_pad_s": stitch_pad_s(config),
+        "cue_units": config["plan"]["cue_units"],
+        "max_cue_s": config["subtitles"]["max_cue_s"],
     }
 
 

@@ -3,6 +3,8 @@ checkpoint plan:
     input:
         wav="results/work/audio/{sample}.wav",
         segments="results/work/vad/{sample}.tsv",
+        # whether the model gives word times (cue-sized units where it does not)
+        model=f"results/work/model/{config['backend']}.json",
     output:
         plan="results/work/plan/{sample}.json",
     log:

@@ -17,7 +17,7 @@ import official
 from conftest import snakemake
 
 
-def transcribe_talk(root, version: int, pauses: list[float], guard: bool = True, **fireredasr_aed) -> dict:
+def transcribe_talk(root, version: int, pauses: list[float], guard: bool = True, plan: dict | None = None, **fireredasr_aed) -> dict:
     """Synthesized speech as MP4, a random checkpoint of FireRedASR(2)-AED, the workflow."""
     model_dir = official.make_model_dir(root / "models" / f"FireRedASR{version}-AED-small", version=version)
     (root / "media").mkdir()
@@ -31,7 +31,7 @@ def transcribe_talk(root, version: int, pauses: list[float], guard: bool = True,
         "backend": "fireredasr-aed",
         "language": "zh",
         "fireredasr_aed": {"model_dir": str(model_dir), **fireredasr_aed},
-        "plan": {"max_unit_s": 8, "chunk_minutes": 0.2},
+        "plan": plan or {"max_unit_s": 8, "chunk_minutes": 0.2},
         "guard": {"enabled": guard},
     }
     snakemake(work, config=config)
@@ -50,6 +50,7 @@ def test_engine_and_provenance(run):
     assert len(doc["engine"]["model_sha256"]) == 64
     assert doc["params"]["plan"]["max_unit_s"] == 8
     assert doc["status"] == "ok" and doc["text"]
+    assert doc["engine"]["word_times"] is False  # v1: no CTC head
 
 
 def test_units_and_timestamps(run):
@@ -121,6 +122,27 @@ def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
     snakemake(run["work"], config=run["config"])  # back to the fixture's config for the tests after
 
 
+def cue_fits(cues, utts, tol: float = 1.0) -> list[bool]:
+    return [any(u.start - tol <= a and b <= u.end + tol for u in utts) for a, b in cues]
+
+
+@pytest.mark.parametrize("cue_units", [None, False])
+def test_v1_cues_follow_sentences(tmp_path, cue_units):
+    """FireRedASR-AED v1 gives no word times, so a cue is a unit: with cue-sized units (the
+    default for such a model) >= 90% of cues lie inside one spoken sentence and none is
+    longer than max_cue_s; long units (cue_units: false) make cues that span sentences."""
+    pauses = [0.4, 1.2, 0.5, 2.0, 0.4, 0.8, 0.6, 1.5, 0.4, 0.7, 0.5, 1.0]
+    out = transcribe_talk(tmp_path, 1, pauses, plan={"cue_units": cue_units}, decode_max_len=20)
+    doc = json.loads((out["results"] / "transcripts" / "talk.json").read_text())
+    cues = [(s["start"], s["end"]) for s in doc["segments"]]
+    inside = cue_fits(cues, out["utts"])
+    if cue_units is None:
+        assert sum(inside) >= 0.9 * len(cues) and len(cues) >= len(pauses), (cues, out["utts"])
+        assert all(b - a <= 7.0 + 1e-6 for a, b in cues)
+    else:
+        assert max(b - a for a, b in cues) > 7.0 and sum(inside) < 0.9 * len(cues)
+
+
 def test_rerun_is_a_no_op(run):
     out = snakemake(run["work"], "-n", config=run["config"])
     assert "Nothing to be done" in out.stdout + out.stderr
@@ -132,7 +154,7 @@ def test_fireredasr2_gives_word_times_and_confidences(tmp_path):
     # the guard off: the random model's loops are the words whose alignment this checks
     res = transcribe_talk(tmp_path, 2, [0.8, 1.2, 0.5], guard=False, decode_max_len=30)["results"]
     doc = json.loads((res / "transcripts" / "talk.json").read_text())
-    assert doc["engine"]["model_version"] == "FireRedASR2-AED"
+    assert doc["engine"]["model_version"] == "FireRedASR2-AED" and doc["engine"]["word_times"] is True
     plan = json.loads((res / "work" / "plan" / "talk.json").read_text())
     words = [w for s in doc["segments"] for w in s["words"]]
     assert len(words) >= 5

@@ -15,23 +15,27 @@ HUB_REPOS = {
 
 
 def model_info(backend: str, options: dict) -> dict:
-    """Backend, model id and a checksum of the model files (no model is loaded)."""
+    """Backend, model id, a checksum of the model files and whether the model gives word times
+    (whisper; FireRedASR2-AED through its CTC head; not FireRedASR-AED v1). The weights are
+    not loaded (a FireRedASR checkpoint is memory-mapped to read its parameter names)."""
     if backend == "whisper":
         from firescribe.backends.whisper import resolve_model
 
         path = Path(resolve_model(options.get("model", "bundled:tiny.en")))
         files = ["model.bin", "config.json"]
         model = options.get("model", "bundled:tiny.en")
+        word_times = True
     elif backend == "fireredasr-aed":
-        from firescribe.fireredasr.loader import MODEL_FILES, check_model_dir
+        from firescribe.fireredasr.loader import MODEL_FILES, check_model_dir, load_checkpoint
 
         path = check_model_dir(options["model_dir"])
         files = list(MODEL_FILES)
         model = str(options["model_dir"])
+        word_times = any(k.startswith("ctc.") for k in load_checkpoint(path / "model.pth.tar")[1])
     else:
         raise ValueError(f"unknown backend {backend!r}")
     checksum = dir_checksum(path, files) if path.is_dir() else None
-    return {"backend": backend, "model": model, "model_sha256": checksum}
+    return {"backend": backend, "model": model, "model_sha256": checksum, "word_times": word_times}
 
 
 def download(name: str, target: str | Path) -> Path:

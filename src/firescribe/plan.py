@@ -20,6 +20,7 @@ exactly one chunk.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,8 +189,19 @@ def plan_audio(pcm: np.ndarray, segments: list[Span], params: PlanParams) -> lis
     return make_units(segments, params, frame_energy(pcm) if needs_split else None, duration=len(pcm) / SAMPLE_RATE)
 
 
-def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_gap_s: float, chunk_s: float, stitch: bool = False, stitch_pad_s: float = 0.0) -> dict:
-    """Plan one file; write ``{"units": [[[start, end], ...], ...], "chunks": [[unit ids], ...]}``."""
+def cue_sized(params: PlanParams, max_cue_s: float) -> PlanParams:
+    """Units for a model without word times, whose subtitle cues can only be whole units:
+    each ends at a VAD pause (none merged across one) and lasts at most ``max_cue_s``
+    (longer pause-free speech is cut at its quietest point); contiguous audio."""
+    return dataclasses.replace(params, max_unit_s=min(params.max_unit_s, max_cue_s), max_gap_s=0.0, stitch=False, stitch_pad_s=0.0)
+
+
+def run_plan(
+    wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_gap_s: float, chunk_s: float,
+    stitch: bool = False, stitch_pad_s: float = 0.0, max_cue_s: float | None = None,
+) -> dict:
+    """Plan one file; write ``{"units": [[[start, end], ...], ...], "chunks": [[unit ids], ...]}``.
+    ``max_cue_s``: plan cue-sized units (``cue_sized``)."""
     import logging
 
     from firescribe.audio import open_pcm
@@ -198,6 +210,8 @@ def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_
 
     segments = read_segments(segments_tsv)
     params = PlanParams(max_unit_s=max_unit_s, max_gap_s=max_gap_s, chunk_s=chunk_s, stitch=stitch, stitch_pad_s=stitch_pad_s)
+    if max_cue_s is not None:
+        params = cue_sized(params, max_cue_s)
     units = plan_audio(open_pcm(wav), segments, params)
     seconds = [unit_seconds(u) for u in units]
     plan = {"units": [[list(span) for span in u] for u in units], "chunks": make_chunks(seconds, chunk_s)}
@@ -208,7 +222,7 @@ def run_plan(wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_
         len(segments),
         len(units),
         sum(seconds),
-        "speech stitched" if stitch else "contiguous",
+        "speech stitched" if params.stitch else f"contiguous{', cue-sized' if max_cue_s is not None else ''}",
         len(plan["chunks"]),
     )
     return plan

@@ -59,6 +59,13 @@ def stitch_pad_s(config: dict) -> float:
     return max(0.0, total_ms - config["vad"]["speech_pad_ms"]) / 1000.0
 
 
+def cue_unit_limit(cue_units: bool | None, max_cue_s: float, model: dict) -> float | None:
+    """The unit limit that makes units cue-sized (``plan.cue_units``; null: where the model
+    gives no word times, FireRedASR-AED v1), else None."""
+    on = not model["word_times"] if cue_units is None else cue_units
+    return max_cue_s if on else None
+
+
 def batch_seconds(config: dict) -> float:
     """Audio per model batch: as configured, else what fills the backend's batch: whisper
     decodes ``batch_size`` clips of up to 30 s at once; FireRedASR-AED's attention memory
