@@ -1,8 +1,8 @@
 """What FireRedPunc costs: a BERT-base-sized random-weight FireRedPunc in the released layout
 (chinese-lert-base's size: 12 layers, 768 wide; the vocabulary holds the text's characters,
 and a lookup costs the same in a larger one), punctuating the
-official example text (nopunc.txt, unpunctuated Mandarin ASR output) in batches, as the merge
-step does. Prints characters per second and the seconds one hour of Mandarin speech costs
+official example text (nopunc.txt, unpunctuated Mandarin ASR output) as the merge step does
+(firescribe.punctuation.punctuate_segments: length-sorted batches). Prints characters per second and the seconds one hour of Mandarin speech costs
 (at 5.2 characters per second of speech, Pellegrino et al. 2011).
 
     python benchmarks/punctuation.py --lines 800 --threads 2
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import punc_official  # noqa: E402
 
-from firescribe.punctuation import FireRedPunc  # noqa: E402
+from firescribe.punctuation import FireRedPunc, PunctuationParams, punctuate_segments  # noqa: E402
 from firescribe.threads import pin_threads  # noqa: E402
 
 CHARS_PER_SPEECH_S = 5.2  # Mandarin syllables (characters) per second of speech
@@ -37,15 +37,16 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-punc-bench-"))
     model_dir = punc_official.make_punc_dir(tmp / "FireRedPunc", bert=punc_official.BERT_BASE, n_chinese=21000)
     model = FireRedPunc(model_dir)
-    params = sum(p.numel() for p in model.bert.parameters()) + sum(p.numel() for p in model.classifier.parameters())
+    n_params = sum(p.numel() for p in model.bert.parameters()) + sum(p.numel() for p in model.classifier.parameters())
     lines = [x for x in punc_official.NOPUNC.read_text(encoding="utf-8").splitlines() if x.strip()][: args.lines]
     chars = sum(len(x.replace(" ", "")) for x in lines)
     model.punctuate(lines[: args.batch_size])  # warm-up
+    params = PunctuationParams(str(model_dir), args.batch_size, -1, False)
+    segments = [{"start": float(i), "end": i + 1.0, "text": line, "words": []} for i, line in enumerate(lines)]
     t = time.perf_counter()
-    for i in range(0, len(lines), args.batch_size):
-        model.punctuate(lines[i : i + args.batch_size])
+    punctuate_segments(model, segments, params)  # the merge step's own path: length-sorted batches
     wall = time.perf_counter() - t
-    print(f"FireRedPunc (BERT-base size, {params / 1e6:.0f} M parameters), {args.threads} threads, batch {args.batch_size}")
+    print(f"FireRedPunc (BERT-base size, {n_params / 1e6:.0f} M parameters), {args.threads} threads, batch {args.batch_size}")
     print(f"{len(lines)} lines, {chars} characters in {wall:.2f} s: {chars / wall:.0f} characters/s")
     print(f"one hour of Mandarin speech (~{CHARS_PER_SPEECH_S * 3600:.0f} characters): {CHARS_PER_SPEECH_S * 3600 / (chars / wall):.1f} s")
 

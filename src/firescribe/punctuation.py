@@ -194,11 +194,11 @@ def mark_after(word: str, mark: str) -> str:
 
 def punctuate_segments(model: FireRedPunc, segments: list[dict], p: PunctuationParams) -> list[dict]:
     """Segments (merge's, in time order) with punctuation: a segment's text where it has no word
-    times, else each word's text followed by its mark, times and confidences kept; in batches of
-    ``p.batch_size`` in time order (same input, same batches, same output)."""
+    times, else each word's text followed by its mark, times and confidences kept. Batches of
+    ``p.batch_size`` segments of similar length (less padding), the same for the same input."""
     out = [dict(s) for s in segments]
-    plain = [s for s in out if not s.get("words") and s["text"].strip()]
-    timed = [s for s in out if s.get("words")]
+    plain = sorted((s for s in out if not s.get("words") and s["text"].strip()), key=lambda s: len(s["text"]))
+    timed = sorted((s for s in out if s.get("words")), key=lambda s: len(s["words"]))
     for i in range(0, len(plain), p.batch_size):
         batch = plain[i : i + p.batch_size]
         for s, text in zip(batch, model.punctuate([s["text"] for s in batch])):
