@@ -1,6 +1,11 @@
 """Subtitle cue cutting from word timestamps."""
 
-from firescribe.merge import CueParams, Loudness, pause_breaks, snap_to_speech, words_to_cues
+import dataclasses
+
+from firescribe.merge import CueParams, Loudness, pause_breaks, snap_to_speech, words_to_cues, wrap
+from firescribe.workflow import default_config
+
+DEFAULT = CueParams(**default_config()["subtitles"])
 
 
 def words(spec):
@@ -11,7 +16,7 @@ def words(spec):
 def test_long_cue_splits_at_its_longest_pause_not_where_it_overflows():
     ws = words([(" He", 0.0, 0.3), (" opened", 0.3, 0.7), (" the", 0.7, 0.8), (" room", 0.8, 1.2),
                 (" Music", 1.6, 2.0), (" can", 2.05, 2.3), (" change", 2.35, 2.8), (" moods", 2.85, 3.4)])
-    cues = words_to_cues(ws, CueParams(max_cue_s=3.0, max_cue_chars=84, cue_gap_s=0.6))
+    cues = words_to_cues(ws, dataclasses.replace(DEFAULT, max_cue_s=3.0))
     assert [c["text"] for c in cues] == ["He opened the room", "Music can change moods"]
     assert (cues[1]["start"], cues[1]["end"]) == (1.6, 3.4)
 
@@ -19,7 +24,7 @@ def test_long_cue_splits_at_its_longest_pause_not_where_it_overflows():
 def test_cues_break_at_vad_pauses_and_sentence_ends():
     ws = words([(" One", 0.0, 0.4), (" two.", 0.4, 0.9), (" Three", 0.95, 1.3), (" four", 1.3, 1.7), (" five", 1.75, 2.1)])
     breaks = pause_breaks([(0.0, 1.5), (1.72, 2.2)])  # a VAD silence between "four" and "five"
-    cues = words_to_cues(ws, CueParams(), breaks)
+    cues = words_to_cues(ws, DEFAULT, breaks)
     assert [c["text"] for c in cues] == ["One two.", "Three four", "five"]
 
 
@@ -40,7 +45,7 @@ def test_long_cue_splits_at_the_pause_heard_in_the_audio(tmp_path):
     a, b = "He opened the window to let some fresh air into the room", "Music can change the mood of a room in a few seconds"
     utts = media.speech_track([a, b], [0.45, 0.2], tmp_path / "two.wav")
     loudness = Loudness.of_wav(str(tmp_path / "two.wav"))
-    p = CueParams(max_cue_s=utts[1].end - 1.0, max_cue_chars=200, cue_gap_s=0.6)
+    p = dataclasses.replace(DEFAULT, max_cue_s=utts[1].end - 1.0, line_chars=200)
     for share in (0.2, 0.4, 0.6, 0.8):  # where in the pause the decoder put the word boundary
         edge = utts[0].end + share * (utts[1].start - utts[0].end)
         first, second = _spread(a, utts[0].start, utts[0].end), _spread(b, utts[1].start, utts[1].end)
@@ -59,3 +64,24 @@ def test_word_edges_in_a_vad_silence_move_onto_the_speech():
     speech = [(0.0, 3.3), (3.9, 6.0)]  # "He" really starts at 3.9; "room" ends at 3.3
     snapped = snap_to_speech(ws, speech)
     assert [(w["start"], w["end"]) for w in snapped] == [(3.0, 3.3), (3.9, 4.5), (4.5, 4.8)]
+
+
+def test_cjk_lines_and_cues_follow_the_chinese_limits():
+    # 16 characters per line, 2 lines: 40 characters of Chinese make a cue too long
+    chars = "我们今天去公园玩了很久然后回家吃饭看电视再睡觉明天早上八点起床去上班"[:40]
+    ws = words([(c, 0.1 * i, 0.1 * i + 0.1) for i, c in enumerate(chars)])
+    cues = words_to_cues(ws, DEFAULT)
+    assert len(cues) == 2 and "".join(c["text"] for c in cues) == chars
+    assert all(len(wrap(c["text"], DEFAULT)) <= 2 for c in cues)
+    assert [len(line) for line in wrap(chars[:30], DEFAULT)] == [16, 14]
+
+
+def test_lines_never_break_inside_an_english_word():
+    text = "我们今天用Snakemake和FireRedASR转写了很多视频，效果很好"
+    lines = wrap(text, DEFAULT)
+    assert "".join(lines) == text and len(lines) == 2  # 17 CJK + 1 mark + 19 half-width letters
+    assert all(DEFAULT.width(line, True) <= 16 for line in lines)
+    assert all(w in line for w in ("Snakemake", "FireRedASR") for line in lines if w[:3] in line)
+    english = wrap("The quick brown fox jumps over the lazy dog and then runs into the forest.", DEFAULT)
+    assert english == ["The quick brown fox jumps over the lazy", "dog and then runs into the forest."]
+    assert DEFAULT.line_limit("Hello world 你") == 42 and DEFAULT.line_limit("你好世界 ok") == 16

@@ -8,6 +8,7 @@ config give byte-identical files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,9 +27,50 @@ CJK = ("\u3400", "\u9fff")
 
 @dataclass(frozen=True)
 class CueParams:
-    max_cue_s: float = 7.0
-    max_cue_chars: int = 84
-    cue_gap_s: float = 0.6
+    """The config's ``subtitles`` section (defaults and sources: config/schemas, config/README.md)."""
+
+    max_cue_s: float
+    line_chars: int  # Latin-script text
+    cjk_line_chars: int  # Chinese (CJK) text
+    max_lines: int
+    cue_gap_s: float
+
+    def is_cjk(self, text: str) -> bool:
+        """Chinese text: more CJK characters than Latin-script words."""
+        return sum(1 for c in text if _is_cjk(c)) > len(LATIN_WORD.findall(text))
+
+    def line_limit(self, text: str) -> int:
+        return self.cjk_line_chars if self.is_cjk(text) else self.line_chars
+
+    def width(self, text: str, cjk: bool) -> float:
+        """Length of a line: in Chinese text, in full-width characters (ASCII counts half)."""
+        return sum(0.5 if c.isascii() else 1.0 for c in text) if cjk else float(len(text))
+
+
+def _is_cjk(c: str) -> bool:
+    return CJK[0] <= c <= CJK[1]
+
+
+LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
+
+
+# a piece a line may break after: one CJK character (with the marks after it), or a run of
+# other characters up to and including the spaces after it (a Latin word is never broken)
+LINE_PIECE = re.compile(r"[\u3400-\u9fff][^\s\w]*\s*|[^\u3400-\u9fff\s]+\s*|\s+")
+
+
+def wrap(text: str, p: CueParams) -> list[str]:
+    """``text`` as subtitle lines of at most the line limit (``CueParams.width``) where words
+    allow (greedy; a line breaks between CJK characters or at a space, never inside a Latin
+    word)."""
+    cjk = p.is_cjk(text)
+    limit = p.line_limit(text)
+    lines = [""]
+    for piece in LINE_PIECE.findall(text):
+        if lines[-1] and p.width((lines[-1] + piece).rstrip(), cjk) > limit:
+            lines.append("")
+        lines[-1] += piece
+    return [line.strip() for line in lines if line.strip()]
 
 
 def _join(words: list[dict]) -> str:
@@ -123,7 +165,8 @@ def words_to_cues(words: list[dict], p: CueParams, breaks: list[float] = (), lou
             sentence_done = prev["text"].strip().endswith(SENTENCE_END)
             if not (silence or gap >= p.cue_gap_s or sentence_done):
                 cur.append(w)
-                if len(cur) > 1 and (cur[-1]["end"] - cur[0]["start"] > p.max_cue_s or len(_join(cur)) > p.max_cue_chars):
+                text = _join(cur)
+                if len(cur) > 1 and (cur[-1]["end"] - cur[0]["start"] > p.max_cue_s or len(wrap(text, p)) > p.max_lines):
                     i = split_index(cur, loudness)
                     cues[-1], rest = cur[:i], cur[i:]
                     cues.append(rest)
@@ -203,10 +246,11 @@ def merge_transcript(
     }
 
 
-def subtitles(doc: dict, fmt: str) -> str:
+def subtitles(doc: dict, fmt: str, cue: CueParams) -> str:
+    """SRT or VTT of the transcript's cues, each broken into lines (``wrap``)."""
     subs = pysubs2.SSAFile()
     for s in doc["segments"]:
-        subs.append(pysubs2.SSAEvent(start=int(round(s["start"] * 1000)), end=int(round(s["end"] * 1000)), text=s["text"]))
+        subs.append(pysubs2.SSAEvent(start=int(round(s["start"] * 1000)), end=int(round(s["end"] * 1000)), text=r"\N".join(wrap(s["text"], cue))))
     return subs.to_string(fmt)
 
 
@@ -215,14 +259,14 @@ def segments_tsv(doc: dict) -> str:
     return df.to_csv(sep="\t", index=False, lineterminator="\n")
 
 
-def write_outputs(doc: dict, out: dict[str, str]) -> None:
+def write_outputs(doc: dict, out: dict[str, str], cue: CueParams) -> None:
     """``out`` maps format (json, txt, srt, vtt, tsv) to a path; each written atomically."""
     text = doc["text"]
     contents = {
         "json": dumps_json(doc),
         "txt": text + "\n" if text else "",
-        "srt": subtitles(doc, "srt") if doc["segments"] else "",
-        "vtt": subtitles(doc, "vtt") if doc["segments"] else "WEBVTT\n",
+        "srt": subtitles(doc, "srt", cue) if doc["segments"] else "",
+        "vtt": subtitles(doc, "vtt", cue) if doc["segments"] else "WEBVTT\n",
         "tsv": segments_tsv(doc),
     }
     for fmt, path in out.items():
@@ -254,5 +298,5 @@ def run_merge(
     doc = merge_transcript(
         sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav), punctuate
     )
-    write_outputs(doc, out)
+    write_outputs(doc, out, cue)
     return doc
