@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import punc_official  # noqa: E402
 
@@ -32,6 +33,7 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=800)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--asr-minutes", type=float, default=0, help="also time the ASR of this much speech (AED-L ONNX int8)")
     args = ap.parse_args()
     pin_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-punc-bench-"))
@@ -49,6 +51,48 @@ def main() -> None:
     print(f"FireRedPunc (BERT-base size, {n_params / 1e6:.0f} M parameters), {args.threads} threads, batch {args.batch_size}")
     print(f"{len(lines)} lines, {chars} characters in {wall:.2f} s: {chars / wall:.0f} characters/s")
     print(f"one hour of Mandarin speech (~{CHARS_PER_SPEECH_S * 3600:.0f} characters): {CHARS_PER_SPEECH_S * 3600 / (chars / wall):.1f} s")
+    if args.asr_minutes:
+        asr_s, audio_s = asr_seconds(args.asr_minutes, args.threads)
+        punc_s = CHARS_PER_SPEECH_S * audio_s / (chars / wall)
+        print(f"ASR of {audio_s:.0f} s of speech, AED-L ONNX Runtime int8, cue-sized units: {asr_s:.1f} s; "
+              f"punctuating its ~{CHARS_PER_SPEECH_S * audio_s:.0f} characters: {punc_s:.2f} s = {100 * punc_s / asr_s:.1f}% of the ASR time")
+
+
+def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
+    """Wall seconds of the ASR step's decoding of ``minutes`` of synthesized speech (ONNX
+    Runtime int8 AED-L, cue-sized units, benchmarks/cue_units.py's method), and the audio seconds."""
+    import tempfile
+
+    import cue_units
+    import media
+
+    from firescribe.audio import open_pcm
+    from firescribe.fireredasr.loader import load_model_dir
+    from firescribe.fireredasr.ort import OnnxAed
+    from firescribe.fireredasr.prepare import prepare
+    from firescribe.plan import PlanParams, cue_sized, plan_audio
+    from firescribe.vad import VadParams, detect_speech
+    from firescribe.workflow import default_config, max_gap_s, max_unit_s
+
+    model_dir = ROOT / "benchmarks" / "out" / "random-aed-l"
+    if not (model_dir / "model.pth.tar").exists():
+        import official  # tests/official.py: random-weight checkpoints in the official format
+
+        official.make_model_dir(model_dir, size=official.AED_L, logit_std=None)
+    prepared = model_dir.parent / "prepared-aed-l" / "onnxruntime-int8"
+    if not (prepared / "manifest.json").exists():
+        prepare(model_dir, prepared, "onnxruntime-int8")
+    loaded = load_model_dir(model_dir)
+    model = OnnxAed(prepared, loaded.model.cfg, threads)
+    tmp = Path(tempfile.mkdtemp(prefix="firescribe-punc-asr-"))
+    sentences, pauses = media.script(5, minutes * 60, media.PAUSED)
+    media.speech_track(sentences, pauses, tmp / "talk.wav")
+    pcm = open_pcm(tmp / "talk.wav")
+    config = default_config(backend="fireredasr-aed")
+    params = cue_sized(PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config)), config["subtitles"]["max_cue_s"])
+    units = plan_audio(pcm, detect_speech(pcm, VadParams()), params)
+    cue_units.decode(model, loaded.features, pcm, [[(0.0, 2.0)]], 3, 1.0)  # warm-up
+    return cue_units.decode(model, loaded.features, pcm, units, 3, 4.0), len(pcm) / 16000
 
 
 if __name__ == "__main__":
