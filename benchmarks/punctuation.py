@@ -33,29 +33,34 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=800)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precisions", nargs="+", default=["fp32"], choices=["fp32", "int8"])
     ap.add_argument("--asr-minutes", type=float, default=0, help="also time the ASR of this much speech (AED-L ONNX int8)")
     args = ap.parse_args()
     pin_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-punc-bench-"))
     model_dir = punc_official.make_punc_dir(tmp / "FireRedPunc", bert=punc_official.BERT_BASE, n_chinese=21000)
-    model = FireRedPunc(model_dir)
-    n_params = sum(p.numel() for p in model.bert.parameters()) + sum(p.numel() for p in model.classifier.parameters())
     lines = [x for x in punc_official.NOPUNC.read_text(encoding="utf-8").splitlines() if x.strip()][: args.lines]
     chars = sum(len(x.replace(" ", "")) for x in lines)
-    model.punctuate(lines[: args.batch_size])  # warm-up
-    params = PunctuationParams(str(model_dir), args.batch_size, -1, False)
-    segments = [{"start": float(i), "end": i + 1.0, "text": line, "words": []} for i, line in enumerate(lines)]
-    t = time.perf_counter()
-    punctuate_segments(model, segments, params)  # the merge step's own path: length-sorted batches
-    wall = time.perf_counter() - t
-    print(f"FireRedPunc (BERT-base size, {n_params / 1e6:.0f} M parameters), {args.threads} threads, batch {args.batch_size}")
-    print(f"{len(lines)} lines, {chars} characters in {wall:.2f} s: {chars / wall:.0f} characters/s")
-    print(f"one hour of Mandarin speech (~{CHARS_PER_SPEECH_S * 3600:.0f} characters): {CHARS_PER_SPEECH_S * 3600 / (chars / wall):.1f} s")
+    speed = {}
+    n_params = sum(p.numel() for p in FireRedPunc(model_dir).bert.parameters())
+    for precision in args.precisions:
+        model = FireRedPunc(model_dir, precision)
+        model.punctuate(lines[: args.batch_size])  # warm-up
+        params = PunctuationParams(str(model_dir), args.batch_size, -1, False, precision)
+        segments = [{"start": float(i), "end": i + 1.0, "text": line, "words": []} for i, line in enumerate(lines)]
+        t = time.perf_counter()
+        punctuate_segments(model, segments, params)  # the merge step's own path: length-sorted batches
+        wall = time.perf_counter() - t
+        speed[precision] = chars / wall
+        print(f"FireRedPunc (BERT-base size, {n_params / 1e6:.0f} M parameters), {precision}, {args.threads} threads, batch {args.batch_size}")
+        print(f"  {len(lines)} lines, {chars} characters in {wall:.2f} s: {chars / wall:.0f} characters/s")
+        print(f"  one hour of Mandarin speech (~{CHARS_PER_SPEECH_S * 3600:.0f} characters): {CHARS_PER_SPEECH_S * 3600 / (chars / wall):.1f} s")
     if args.asr_minutes:
         asr_s, audio_s = asr_seconds(args.asr_minutes, args.threads)
-        punc_s = CHARS_PER_SPEECH_S * audio_s / (chars / wall)
-        print(f"ASR of {audio_s:.0f} s of speech, AED-L ONNX Runtime int8, cue-sized units: {asr_s:.1f} s; "
-              f"punctuating its ~{CHARS_PER_SPEECH_S * audio_s:.0f} characters: {punc_s:.2f} s = {100 * punc_s / asr_s:.1f}% of the ASR time")
+        print(f"ASR of {audio_s:.0f} s of speech, AED-L ONNX Runtime int8, cue-sized units: {asr_s:.1f} s")
+        for precision, cps in speed.items():
+            punc_s = CHARS_PER_SPEECH_S * audio_s / cps
+            print(f"  punctuating its ~{CHARS_PER_SPEECH_S * audio_s:.0f} characters, {precision}: {punc_s:.2f} s = {100 * punc_s / asr_s:.1f}% of the ASR time")
 
 
 def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:

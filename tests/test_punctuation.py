@@ -94,3 +94,17 @@ def test_missing_and_unsafe_files_name_the_file(model_dir, tmp_path):
     (tmp_path / "unsafe" / "model.pth.tar").write_bytes(b"not a checkpoint")
     with pytest.raises(PunctuationModelError, match="model.pth.tar: not a FireRedPunc checkpoint"):
         FireRedPunc(tmp_path / "unsafe")
+
+
+def test_int8_keeps_the_text_and_punctuates(model_dir, ours):
+    """precision int8 (BERT's linear layers quantized): its marks may differ from fp32's, the
+    words may not."""
+    int8 = FireRedPunc(model_dir, "int8")
+    texts = lines(40)
+
+    def bare(t: str) -> str:
+        return "".join(c for c in t.lower() if c.isalnum())
+
+    out = int8.punctuate(texts)
+    assert [bare(t) for t in out] == [bare(t) for t in ours.punctuate(texts)]
+    assert any(mark in t for t in out for mark in "，。？！,.?!")

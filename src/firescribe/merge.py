@@ -293,7 +293,7 @@ def run_merge(
     if punctuation is not None and punctuation.applies_to(params["asr"]["backend"]) and any(u["segments"] for d in chunks for u in d["units"]):
         from firescribe.punctuation import FireRedPunc, punctuate_segments
 
-        model = FireRedPunc(punctuation.model_dir)
+        model = FireRedPunc(punctuation.model_dir, punctuation.precision)
         punctuate = lambda segments: punctuate_segments(model, segments, punctuation)  # noqa: E731
     doc = merge_transcript(
         sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav), punctuate

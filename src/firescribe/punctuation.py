@@ -50,6 +50,7 @@ class PunctuationParams:
     batch_size: int
     sentence_max_length: int
     whisper: bool
+    precision: str  # fp32 (the official results) or int8 (BERT's linear layers quantized)
 
     def applies_to(self, backend: str) -> bool:
         """On when a model is given: for FireRedASR-AED (no punctuation of its own) and, when
@@ -214,9 +215,10 @@ def punctuate_segments(model: FireRedPunc, segments: list[dict], p: PunctuationP
 
 
 class FireRedPunc:
-    """A released FireRedPunc folder, loaded once."""
+    """A released FireRedPunc folder, loaded once; ``precision="int8"`` quantizes BERT's linear
+    layers dynamically (torch, CPU): ~3.4x faster here, marks no longer equal the official ones."""
 
-    def __init__(self, model_dir: str | Path):
+    def __init__(self, model_dir: str | Path, precision: str = "fp32"):
         import torch
         from transformers import BertModel, BertTokenizer
 
@@ -243,6 +245,8 @@ class FireRedPunc:
         self.classifier.load_state_dict({"weight": state["classifier.weight"], "bias": state["classifier.bias"]})
         self.cls_id, self.pad_id, self.unk_id = int(args.cls_id), self.input_ids["[PAD]"], self.input_ids["[UNK]"]
         self.max_input = bert.config.max_position_embeddings - 1  # one position is the [CLS] token's
+        if precision == "int8":
+            self.bert = torch.ao.quantization.quantize_dynamic(self.bert, {torch.nn.Linear}, dtype=torch.qint8)
 
     def pieces(self, text: str) -> list[str]:
         return restore_unknown(text, self.tokenizer.tokenize(text))
