@@ -73,7 +73,8 @@ def test_cjk_lines_and_cues_follow_the_chinese_limits():
     cues = words_to_cues(ws, DEFAULT)
     assert len(cues) == 2 and "".join(c["text"] for c in cues) == chars
     assert all(len(wrap(c["text"], DEFAULT)) <= 2 for c in cues)
-    assert [len(line) for line in wrap(chars[:30], DEFAULT)] == [16, 14]
+    assert [len(line) for line in wrap(chars[:30], DEFAULT)] == [15, 15]  # balanced
+    assert wrap("the quick brown fox jump over the lazy dog.", DEFAULT) == ["the quick brown fox", "jump over the lazy dog."]
 
 
 def test_lines_never_break_inside_an_english_word():
@@ -83,5 +84,5 @@ def test_lines_never_break_inside_an_english_word():
     assert all(DEFAULT.width(line, True) <= 16 for line in lines)
     assert all(w in line for w in ("Snakemake", "FireRedASR") for line in lines if w[:3] in line)
     english = wrap("The quick brown fox jumps over the lazy dog and then runs into the forest.", DEFAULT)
-    assert english == ["The quick brown fox jumps over the lazy", "dog and then runs into the forest."]
+    assert english == ["The quick brown fox jumps over the", "lazy dog and then runs into the forest."]  # balanced: 34 + 39
     assert DEFAULT.line_limit("Hello world 你") == 42 and DEFAULT.line_limit("你好世界 ok") == 16

@@ -61,16 +61,26 @@ LINE_PIECE = re.compile(r"[\u3400-\u9fff][^\s\w]*\s*|[^\u3400-\u9fff\s]+\s*|\s+"
 
 def wrap(text: str, p: CueParams) -> list[str]:
     """``text`` as subtitle lines of at most the line limit (``CueParams.width``) where words
-    allow (greedy; a line breaks between CJK characters or at a space, never inside a Latin
-    word)."""
+    allow; a line breaks between CJK characters or at a space, never inside a Latin word. Two
+    lines are balanced (the break that makes the longer line shortest, the top line the shorter
+    on a tie), as subtitle guidelines ask; more lines are filled greedily."""
     cjk = p.is_cjk(text)
     limit = p.line_limit(text)
+    pieces = LINE_PIECE.findall(text)
     lines = [""]
-    for piece in LINE_PIECE.findall(text):
+    for piece in pieces:
         if lines[-1] and p.width((lines[-1] + piece).rstrip(), cjk) > limit:
             lines.append("")
         lines[-1] += piece
-    return [line.strip() for line in lines if line.strip()]
+    lines = [line.strip() for line in lines if line.strip()]
+    if len(lines) == 2:
+        splits = [("".join(pieces[:i]).strip(), "".join(pieces[i:]).strip()) for i in range(1, len(pieces))]
+        top, bottom = min(
+            (pair for pair in splits if pair[0] and pair[1]),
+            key=lambda pair: (max(p.width(pair[0], cjk), p.width(pair[1], cjk)), p.width(pair[0], cjk) > p.width(pair[1], cjk)),
+        )
+        lines = [top, bottom]
+    return lines
 
 
 def _join(words: list[dict]) -> str:
