@@ -56,7 +56,7 @@ LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
 
 # a piece a line may break after: one CJK character (with the marks after it), or a run of
 # other characters up to and including the spaces after it (a Latin word is never broken)
-LINE_PIECE = re.compile(r"[\u3400-\u9fff][^\s\w]*\s*|[^\u3400-\u9fff\s]+\s*|\s+")
+LINE_PIECE = re.compile(f"[{CJK[0]}-{CJK[1]}][^\\s\\w]*\\s*|[^{CJK[0]}-{CJK[1]}\\s]+\\s*|\\s+")
 
 
 def wrap(text: str, p: CueParams) -> list[str]:

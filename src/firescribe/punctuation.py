@@ -11,15 +11,16 @@ Text without word times: ``punctuate``. Words with times (FireRedASR2-AED, whisp
 word gets the mark the classifier puts after its last piece, and sentences end at a mark
 (``punctuate_words``), so word times and confidences are kept.
 
-The checkpoint is loaded with ``weights_only=True`` (only ``argparse.Namespace`` allowed
-besides tensors), never by unpickling arbitrary objects.
+The checkpoint is loaded as FireRedASR's is (``fireredasr.loader.safe_torch_load``:
+``weights_only=True``, only ``argparse.Namespace`` allowed besides tensors), never by
+unpickling arbitrary objects.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import re
+from itertools import accumulate
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,13 +74,10 @@ def read_labels(path: Path) -> list[str]:
 
 def load_checkpoint(path: Path) -> dict:
     """model.pth.tar's args and state dict, unpickling nothing but tensors and the args."""
-    import torch
+    from firescribe.fireredasr.loader import safe_torch_load
 
-    if not path.is_file():
-        raise PunctuationModelError(f"{path}: missing (a FireRedPunc folder holds {', '.join(MODEL_FILES)})")
     try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            package = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        package = safe_torch_load(path, mmap=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable or unsafe checkpoint is reported the same way
         raise PunctuationModelError(f"{path}: not a FireRedPunc checkpoint ({str(exc).splitlines()[0][:300]})") from exc
     if not isinstance(package, dict) or not {"args", "model_state_dict"} <= package.keys():
@@ -295,8 +293,8 @@ class FireRedPunc:
                 ids = limited_labels(scores[i, : len(f)].softmax(dim=-1), f, max_length)
             else:
                 ids = scores[i, : len(f)].argmax(dim=-1).tolist()
-            ends = [sum(len(ps) for ps in word_pieces[: k + 1]) - 1 for k in range(len(word_pieces))]
-            out.append([self.labels[ids[e]] if len(word_pieces[k]) else NO_MARK for k, e in enumerate(ends)])
+            ends = accumulate(len(ps) for ps in word_pieces)  # one past each word's last piece
+            out.append([self.labels[ids[e - 1]] if ps else NO_MARK for ps, e in zip(word_pieces, ends)])
         return out
 
     def punctuate_words(self, batch: list[list[tuple[str, float, float]]], max_length: int = -1) -> list[list[tuple[str, float, float]]]:

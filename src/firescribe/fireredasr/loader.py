@@ -41,7 +41,9 @@ def check_model_dir(model_dir: str | Path) -> Path:
     return d
 
 
-def _torch_load(path: Path, mmap: bool):
+def safe_torch_load(path: Path, mmap: bool):
+    """A released checkpoint, unpickling nothing but tensors and the ``argparse.Namespace`` of
+    its args (``weights_only``); shared by the FireRedASR and FireRedPunc loaders."""
     with torch.serialization.safe_globals([argparse.Namespace]):
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
 
@@ -50,12 +52,12 @@ def load_checkpoint(path: str | Path) -> tuple[argparse.Namespace, dict[str, tor
     path = Path(path)
     try:
         try:
-            package = _torch_load(path, mmap=True)
+            package = safe_torch_load(path, mmap=True)
         except RuntimeError as exc:
             if "mmap" not in str(exc):
                 raise
             log.warning("%s: legacy (non-zip) checkpoint format: cannot memory-map, loading a private copy", path)
-            package = _torch_load(path, mmap=False)
+            package = safe_torch_load(path, mmap=False)
     except Exception as exc:  # unpickling errors come in many types
         raise ModelFileError(path, f"not a loadable PyTorch checkpoint ({type(exc).__name__}: {str(exc)[:300]})") from exc
     if not isinstance(package, dict) or "args" not in package or "model_state_dict" not in package:
