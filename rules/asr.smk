@@ -43,6 +43,8 @@ rule asr:
         plan="results/work/plan/{sample}.json",
         model=f"results/work/model/{config['backend']}.json",
         prepared=prepared_model_input,
+        # the corpus's hotword list and the file's own: editing one re-runs the files it covers
+        hotwords=hotword_lists,
     output:
         "results/work/asr/{sample}/{chunk}.json",
     log:

@@ -3,6 +3,7 @@ import json
 from snakemake.utils import min_version, validate
 
 from firescribe.gpu import is_gpu_chunk
+from firescribe.hotwords import read_hotwords
 from firescribe.samples import load_samples
 from firescribe.fireredasr.prepare import VARIANTS
 from firescribe.workflow import (
@@ -24,6 +25,10 @@ FORMATS = ["json", "txt", "srt", "vtt", "tsv"]
 
 SAMPLES = load_samples(config["input"])
 
+# every hotword list is read once here, so a bad one stops the run before any job starts
+for hotword_list in {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}:
+    read_hotwords(hotword_list)
+
 
 wildcard_constraints:
     sample=r"[^/]+",
@@ -38,6 +43,12 @@ def media_path(wildcards):
 def sample_language(wildcards):
     lang = SAMPLES.loc[wildcards.sample, "language"]
     return lang if isinstance(lang, str) and lang else config["language"]
+
+
+def hotword_lists(wildcards):
+    """The hotword lists of a file: the corpus's (config hotwords), then its own (sample sheet)."""
+    own = SAMPLES.loc[wildcards.sample, "hotwords"]
+    return [path for path in (config["hotwords"], own) if isinstance(path, str) and path]
 
 
 def chunks_of(sample):

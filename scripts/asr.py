@@ -6,10 +6,12 @@ pin_threads(snakemake.threads)  # before the backend loads torch/ctranslate2 wor
 
 from firescribe.asr import asr_decoder, run_chunk  # noqa: E402
 from firescribe.guard import GuardParams  # noqa: E402
+from firescribe.hotwords import load_hotwords  # noqa: E402
 
 p = snakemake.params.asr
 gpu_job = int(snakemake.resources.get("gpu", 0)) > 0
-with asr_decoder(p, snakemake.threads, gpu_job, int(snakemake.resources.get("gpu_mem_mb", 0)), snakemake.params.gpu_locks) as decoder:
+hotwords = load_hotwords(*snakemake.input.hotwords)  # the corpus's list, then the file's own
+with asr_decoder(p, snakemake.threads, gpu_job, int(snakemake.resources.get("gpu_mem_mb", 0)), snakemake.params.gpu_locks, hotwords) as decoder:
     run_chunk(
         decoder,
         snakemake.input.wav,

@@ -43,11 +43,13 @@ def aed_args(size: dict) -> argparse.Namespace:
     )
 
 
-def write_dict(path: Path, vocab: int = VOCAB) -> list[str]:
-    """A dict.txt of the release's shape: specials, CJK characters, English SentencePiece pieces."""
+def write_dict(path: Path, vocab: int = VOCAB, pieces: list[str] | None = None) -> list[str]:
+    """A dict.txt of the release's shape: specials, CJK characters, English SentencePiece
+    pieces (made-up ones unless given)."""
     tokens = ["<blank>", "<unk>", "<pad>", "<sos>", "<eos>", "<space>"]
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    pieces = [f"\u2581{a}{b}" for a in letters for b in letters][:600] + [f"{a}{b}" for a in letters for b in letters][:400]
+    if pieces is None:
+        pieces = [f"\u2581{a}{b}" for a in letters for b in letters][:600] + [f"{a}{b}" for a in letters for b in letters][:400]
     cjk = [chr(0x4E00 + i) for i in range(vocab - len(tokens) - len(pieces))]
     tokens += cjk + pieces
     assert len(tokens) == vocab

@@ -18,6 +18,7 @@ import numpy as np
 from firescribe.audio import open_pcm, read_span
 from firescribe.backends.base import Backend
 from firescribe.guard import GuardParams, guard_unit
+from firescribe.hotwords import Hotword
 from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
 from firescribe.plan import Stitching, make_batches, plan_units, unit_seconds
@@ -125,15 +126,16 @@ def run_chunk(
 
 
 @contextlib.contextmanager
-def asr_decoder(params: dict, threads: int, gpu_job: bool, gpu_mem_mb: int, lock_dir: str) -> Iterator[Decoder]:
-    """The decoder of one ASR job. A GPU job claims a free GPU slot (not under Slurm, which
-    assigns the GPU itself), keeps inside its memory budget, and falls back to the CPU on
-    out-of-memory; with no free slot or no CUDA it runs on the CPU."""
+def asr_decoder(params: dict, threads: int, gpu_job: bool, gpu_mem_mb: int, lock_dir: str, hotwords: list[Hotword] = ()) -> Iterator[Decoder]:
+    """The decoder of one ASR job, biased towards the file's ``hotwords``. A GPU job claims a
+    free GPU slot (not under Slurm, which assigns the GPU itself), keeps inside its memory
+    budget, and falls back to the CPU on out-of-memory; with no free slot or no CUDA it runs
+    on the CPU."""
     from firescribe.backends import load_backend
     from firescribe import gpu as gpus
 
     def load(device: str) -> Backend:
-        return load_backend(params["backend"], params["options"], threads=threads, device=device)
+        return load_backend(params["backend"], params["options"], threads=threads, device=device, hotwords=hotwords)
 
     with contextlib.ExitStack() as stack:
         device = "cpu"

@@ -20,7 +20,9 @@ MEDIA_EXTENSIONS = frozenset(
     ".mp4 .m4v .mkv .mov .avi .wmv .flv .ts .mts .m2ts .mpg .mpeg .3gp .vob .ogv".split()
 )
 
-SAMPLE_COLUMNS = ["sample", "path", "language", "reference"]
+SAMPLE_COLUMNS = ["sample", "path", "language", "reference", "hotwords"]
+# optional columns that name a file, relative to the sheet's folder
+FILE_COLUMNS = {"reference": "reference file", "hotwords": "hotword list"}
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
@@ -64,13 +66,14 @@ def scan_folder(folder: str | os.PathLike) -> pd.DataFrame:
             "path": [str((root / r).resolve()) for r in rel],
             "language": None,
             "reference": None,
+            "hotwords": None,
         }
     )
     return table.set_index("sample", drop=False)
 
 
 def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
-    """Read and check a TSV sample sheet (columns: sample, path; optional language, reference).
+    """Read and check a TSV sample sheet (columns: sample, path; optional language, reference, hotwords).
 
     Relative paths are relative to the sheet's folder. Every problem names the row.
     """
@@ -85,7 +88,7 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
     unknown = set(table.columns) - set(SAMPLE_COLUMNS)
     if unknown:
         raise SampleSheetError(f"sample sheet {str(sheet)!r} has unknown column(s) {sorted(unknown)}; allowed: {SAMPLE_COLUMNS}")
-    for col in ("language", "reference"):
+    for col in ("language", *FILE_COLUMNS):
         if col not in table.columns:
             table[col] = ""
     seen: dict[str, int] = {}
@@ -107,12 +110,13 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
         if not path.is_file():
             raise SampleSheetError(f"{where}: media file {str(path)!r} of sample {sample!r} does not exist")
         paths.append(str(path.resolve()))
-        reference = row["reference"].strip()
-        if reference:
-            ref_path = Path(reference) if Path(reference).is_absolute() else sheet.parent / reference
-            if not ref_path.is_file():
-                raise SampleSheetError(f"{where}: reference file {str(ref_path)!r} of sample {sample!r} does not exist")
-            table.at[i, "reference"] = str(ref_path.resolve())
+        for col, what in FILE_COLUMNS.items():
+            given = row[col].strip()
+            if given:
+                file = Path(given) if Path(given).is_absolute() else sheet.parent / given
+                if not file.is_file():
+                    raise SampleSheetError(f"{where}: {what} {str(file)!r} of sample {sample!r} does not exist")
+                table.at[i, col] = str(file.resolve())
     table["sample"] = table["sample"].str.strip()
     table["path"] = paths
     table = table.replace({"": None})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from firescribe.backends.base import Backend, Segment, Word
+from firescribe.hotwords import Hotword
 
 DEFAULT_MAX_UNIT_S = {"whisper": 30.0, "fireredasr-aed": 60.0}
 # Pauses merged into a unit. Whisper pads every clip to 30 s, so silence inside a unit costs
@@ -17,16 +18,17 @@ DEFAULT_STITCH = {"whisper": True, "fireredasr-aed": False}
 STITCH_PAD_MS = 400  # faster-whisper's VAD speech_pad_ms
 
 
-def load_backend(name: str, options: dict, threads: int, device: str = "cpu") -> Backend:
-    """Instantiate the backend ``name`` with its config section ``options``."""
+def load_backend(name: str, options: dict, threads: int, device: str = "cpu", hotwords: list[Hotword] = ()) -> Backend:
+    """Instantiate the backend ``name`` with its config section ``options``, for a file with
+    these ``hotwords`` (firescribe.hotwords)."""
     if name == "whisper":
         from firescribe.backends.whisper import WhisperBackend
 
-        return WhisperBackend(options, threads=threads, device=device)
+        return WhisperBackend(options, threads=threads, device=device, hotwords=hotwords)
     if name == "fireredasr-aed":
         from firescribe.backends.fireredasr import FireRedAedBackend
 
-        return FireRedAedBackend(options, threads=threads, device=device)
+        return FireRedAedBackend(options, threads=threads, device=device, hotwords=hotwords)
     raise ValueError(f"unknown ASR backend {name!r}; choose one of {sorted(DEFAULT_MAX_UNIT_S)}")
 
 

@@ -11,13 +11,16 @@ import torch
 from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
 from firescribe.guard import GuardParams
+from firescribe.hotwords import Hotword, provenance
 from firescribe.plan import frame_energy, quietest
 from firescribe.fireredasr.align import shifted, words
 from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.fireredasr.loader import load_frontend, load_model_dir
+from firescribe.fireredasr.context import ContextGraph
+from firescribe.fireredasr.loader import OPTIONAL_FILES, load_frontend, load_model_dir
 from firescribe.fireredasr.ort import OnnxAed
 from firescribe.fireredasr.precision import to_precision
 from firescribe.fireredasr.prepare import read_manifest, variant_name
+from firescribe.fireredasr.tokenizer import TextTokenizer, TokenDict
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ class FireRedAedBackend:
     name = "fireredasr-aed"
     max_unit_s = MAX_UNIT_S
 
-    def __init__(self, options: dict, threads: int, device: str = "cpu"):
+    def __init__(self, options: dict, threads: int, device: str = "cpu", hotwords: list[Hotword] = ()):
         self.options = dict(options)
         self.precision = options.get("precision", "fp32")
         self.runtime = options.get("runtime", "torch")
@@ -62,6 +65,11 @@ class FireRedAedBackend:
             length_penalty=float(options.get("aed_length_penalty", 0.6)),
             eos_penalty=float(options.get("eos_penalty", 1.0)),
         )
+        self.hotwords = list(hotwords)
+        self.context, self.hotwords_used = None, 0
+        if self.hotwords:
+            spm = Path(options["model_dir"]) / OPTIONAL_FILES[0]
+            self.context, self.hotwords_used = compile_hotwords(self.hotwords, self.loaded.tokens, spm, float(options["hotword_weight"]))
 
     def describe(self) -> dict:
         return {
@@ -73,6 +81,7 @@ class FireRedAedBackend:
             "precision": self.precision,
             "device": self.device,
             "options": self.options,
+            "hotwords": {**provenance(self.hotwords), "used": self.hotwords_used},
         }
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
@@ -80,7 +89,7 @@ class FireRedAedBackend:
             return []
         feats, lengths = self.loaded.features.batch(batch)
         feats = feats.to(self.device, torch.float16 if self.precision == "fp16" else torch.float32)
-        hyps = self.model.transcribe(feats, lengths.to(self.device), self.params, timestamps=True)
+        hyps = self.model.transcribe(feats, lengths.to(self.device), self.params, timestamps=True, context=self.context)
         out = []
         for audio, utt in zip(batch, hyps):
             best, duration = utt[0], round(len(audio) / SAMPLE_RATE, 3)
@@ -112,3 +121,23 @@ class FireRedAedBackend:
             for s in second
         ]
         return first + moved
+
+
+def compile_hotwords(
+    hotwords: list[Hotword], tokens: TokenDict, spm_model: Path, weight: float
+) -> tuple[ContextGraph | None, int]:
+    """The context graph of ``hotwords`` (each with its own weight, else ``weight``) in the
+    model's tokens, and how many it holds. A hotword with a token outside the vocabulary is
+    skipped with a warning naming it; None when no hotword has a bonus (the official search)."""
+    tokenizer = TextTokenizer(tokens, spm_model)
+    entries = []
+    for h in hotwords:
+        ids = tokenizer.encode(h.text)
+        if not ids:
+            pieces = tokenizer.tokenize(h.text)
+            log.warning("hotword %r skipped: token(s) %s not in the model's vocabulary", h.text, [t for t in pieces if t not in tokenizer.ids] or pieces)
+            continue
+        entries.append((ids, weight if h.weight is None else h.weight))
+    log.info("hotwords: %d of %d compiled", len(entries), len(hotwords))
+    used = sum(1 for _, w in entries if w > 0)
+    return (ContextGraph(entries, len(tokens)) if used else None), used

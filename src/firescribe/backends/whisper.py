@@ -8,6 +8,7 @@ import numpy as np
 from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
 from firescribe.guard import GuardParams
+from firescribe.hotwords import Hotword, provenance
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def resolve_model(model: str) -> str:
 class WhisperBackend:
     name = "whisper"
 
-    def __init__(self, options: dict, threads: int, device: str = "cpu"):
+    def __init__(self, options: dict, threads: int, device: str = "cpu", hotwords: list[Hotword] = ()):
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         self.options = dict(options)
@@ -46,9 +47,17 @@ class WhisperBackend:
             num_workers=1,
         )
         self.pipeline = BatchedInferencePipeline(self.model)
+        self.hotwords = list(hotwords)
+        self.prompt = hotword_prompt(self.hotwords, self.model) if self.hotwords else None
 
     def describe(self) -> dict:
-        return {"backend": self.name, "engine": "faster-whisper", "model": self.model_id, "options": self.options}
+        return {
+            "backend": self.name,
+            "engine": "faster-whisper",
+            "model": self.model_id,
+            "options": self.options,
+            "hotwords": {**provenance(self.hotwords), "used": len(self.hotwords)},
+        }
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
         """All units of the batch go through one BatchedInferencePipeline call (as clips)."""
@@ -70,6 +79,7 @@ class WhisperBackend:
             beam_size=int(self.options.get("beam_size", 5)),
             word_timestamps=True,
             without_timestamps=True,
+            hotwords=self.prompt,
         )
         out: list[list[Segment]] = [[] for _ in batch]
         for seg in segments:
@@ -95,8 +105,24 @@ class WhisperBackend:
             compression_ratio_threshold=guard.compression_ratio,
             log_prob_threshold=guard.logprob,
             no_speech_threshold=guard.no_speech,
+            hotwords=self.prompt,
         )
         return [_segment(seg, 0.0) for seg in segments if seg.text.strip()]
+
+
+def hotword_prompt(hotwords: list[Hotword], model) -> str:
+    """The hotwords as the text faster-whisper puts before each clip (its ``hotwords``: a
+    previous-text prompt, batched mode included). Whisper has no per-token bias: weights do
+    not apply, and the prompt holds at most half the decoder's context (223 tokens); the
+    rest is cut off, as logged."""
+    if any(h.weight is not None for h in hotwords):
+        log.warning("whisper: hotword weights do not apply (the hotwords are a prompt)")
+    prompt = ", ".join(h.text for h in hotwords)
+    budget = model.max_length // 2 - 1
+    n_tokens = len(model.hf_tokenizer.encode(" " + prompt, add_special_tokens=False).ids)
+    if n_tokens > budget:
+        log.warning("whisper: the hotword prompt has %d tokens; faster-whisper keeps the first %d", n_tokens, budget)
+    return prompt
 
 
 def _segment(seg, base: float) -> Segment:

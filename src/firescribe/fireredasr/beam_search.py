@@ -10,6 +10,10 @@ padded encoder length). Final scores get the GNMT length penalty.
 Differences that do not change the result: each step runs the decoder on the newest
 position only (cached keys/values), and utterances whose beams are all finished leave
 the batch (the official code keeps feeding them EOS at zero cost).
+
+With a ``ContextGraph`` (hotwords), each step's scores get the graph's bonus before the
+pruning, so a hotword can enter the beam; hypothesis scores include the bonus, token
+probabilities stay the model's own. Without one the search is the official one above.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from firescribe.fireredasr.context import ROOT, ContextGraph
 from firescribe.fireredasr.decoder import TransformerDecoder
 
 NEG_INF = -1e10  # the official code's "infinity"
@@ -50,8 +55,11 @@ class BeamParams:
 
 
 @torch.inference_mode()
-def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: BeamParams) -> list[list[Hypothesis]]:
-    """enc [N, T', D], enc_mask [N, 1, T'] bool -> per utterance, ``nbest`` hypotheses."""
+def beam_search(
+    decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: BeamParams, context: ContextGraph | None = None
+) -> list[list[Hypothesis]]:
+    """enc [N, T', D], enc_mask [N, 1, T'] bool -> per utterance, ``nbest`` hypotheses,
+    biased towards the hotwords of ``context`` when given."""
     assert 0.0 < p.eos_penalty <= 1.0
     n_utt, t_enc, _ = enc.shape
     B, eos = p.beam_size, decoder.eos_id
@@ -68,6 +76,7 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
     final_scores: dict[int, Tensor] = {}
     final_probs: dict[int, Tensor] = {}
     no_more = torch.tensor([0.0] + [NEG_INF] * (B - 1), device=device)  # a finished beam's proposals
+    states = [ROOT] * (n_utt * B)  # per row, its hotword match (context graph state)
 
     for t in range(max_len):
         n = len(active)
@@ -75,8 +84,15 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
         step_scores = torch.log_softmax(logits / p.softmax_smoothing, dim=-1)
         if p.eos_penalty != 1.0:
             step_scores[:, eos] *= p.eos_penalty
-        top_scores, top_ys = torch.topk(step_scores, k=B, dim=1)  # [R, B]
+        if context is None:
+            top_scores, top_ys = torch.topk(step_scores, k=B, dim=1)  # [R, B]
+            model_scores = top_scores
+        else:
+            biased = step_scores + context.bonus(states, eos, device, step_scores.dtype)  # [R, V]
+            top_scores, top_ys = torch.topk(biased, k=B, dim=1)  # [R, B]
+            model_scores = torch.gather(step_scores, 1, top_ys)
         top_scores = torch.where(finished, no_more, top_scores)
+        model_scores = torch.where(finished, no_more, model_scores)
         top_ys = torch.where(finished, eos, top_ys)
 
         cand = (scores + top_scores).view(n, B * B)
@@ -84,10 +100,14 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
         scores = scores.view(-1, 1)
         rows = (best // B + B * torch.arange(n, device=device)[:, None]).view(-1)  # source beam rows
         new_tokens = torch.gather(top_ys.view(n, B * B), 1, best).view(-1, 1)
-        new_probs = torch.gather(top_scores.view(n, B * B), 1, best).exp().view(-1, 1)
+        new_probs = torch.gather(model_scores.view(n, B * B), 1, best).exp().view(-1, 1)
+        if context is not None:
+            states = context.advance([states[r] for r in rows.tolist()], new_tokens.view(-1).tolist())
         ys = torch.cat([ys[rows], new_tokens], dim=1)
         probs = torch.cat([probs[rows], new_probs], dim=1)
         finished = new_tokens.eq(eos)
+        if context is not None and t == max_len - 1:  # cut off: unfinished matches are taken back
+            scores = scores + torch.tensor([context.final_bonus(s) for s in states], dtype=scores.dtype, device=device).view(-1, 1)
 
         done = finished.view(n, B).all(dim=1)  # [n]
         keep = ~done if t < max_len - 1 else torch.zeros_like(done)  # at max_len every utterance ends
@@ -105,6 +125,7 @@ def beam_search(decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: B
             ys, scores, finished = ys[kept_rows], scores[kept_rows], finished[kept_rows]
             probs = probs[kept_rows]
             active = active[keep]
+            states = [states[r] for r in kept_rows.tolist()]
 
     return [_nbest(final_ys[u], final_scores[u], final_probs[u], eos, p) for u in range(n_utt)]
 

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from firescribe.fireredasr.align import forced_align, token_times
 from firescribe.fireredasr.beam_search import BeamParams, Hypothesis, beam_search
+from firescribe.fireredasr.context import ContextGraph
 from firescribe.fireredasr.ctc import CtcHead
 from firescribe.fireredasr.decoder import TransformerDecoder
 from firescribe.fireredasr.encoder import ConformerEncoder
@@ -47,20 +48,26 @@ class FireRedAed(nn.Module):
         self.ctc = CtcHead(cfg.d_model, cfg.odim) if ctc else None
 
     @torch.inference_mode()
-    def transcribe(self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False) -> list[list[Hypothesis]]:
+    def transcribe(
+        self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False, context: ContextGraph | None = None
+    ) -> list[list[Hypothesis]]:
         """feats [N, T, 80] (padded), lengths [N] -> per utterance, n-best hypotheses. With
-        ``timestamps`` and a CTC head (FireRedASR2), the best hypotheses get token times."""
+        ``timestamps`` and a CTC head (FireRedASR2), the best hypotheses get token times; with
+        a ``context`` graph, the search favours its hotwords."""
         enc, mask = self.encoder(feats, lengths)
         ctc_log_probs = self.ctc(enc) if timestamps and self.ctc is not None else None
-        return search(self.decoder, enc, mask, params, ctc_log_probs)
+        return search(self.decoder, enc, mask, params, ctc_log_probs, context)
 
 
-def search(decoder, enc: Tensor, mask: Tensor, params: BeamParams, ctc_log_probs: Tensor | None = None) -> list[list[Hypothesis]]:
+def search(
+    decoder, enc: Tensor, mask: Tensor, params: BeamParams, ctc_log_probs: Tensor | None = None, context: ContextGraph | None = None
+) -> list[list[Hypothesis]]:
     """Beam search over encoder output enc [N, T', D], mask [N, 1, T'] with ``decoder`` (ours
-    in torch, or its ONNX Runtime counterpart). With CTC log-probabilities [N, T', V], the best
-    hypothesis of each utterance gets token times by CTC forced alignment (none where it has
-    more tokens than frames, as in the official code)."""
-    hyps = beam_search(decoder, enc, mask, params)
+    in torch, or its ONNX Runtime counterpart), biased towards ``context``'s hotwords if given.
+    With CTC log-probabilities [N, T', V], the best hypothesis of each utterance gets token
+    times by CTC forced alignment (none where it has more tokens than frames, as in the
+    official code)."""
+    hyps = beam_search(decoder, enc, mask, params, context)
     if ctc_log_probs is not None:
         for i, utt in enumerate(hyps):
             best, n = utt[0], int(mask[i].sum())

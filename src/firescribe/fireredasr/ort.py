@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from firescribe.fireredasr.beam_search import BeamParams, Hypothesis
+from firescribe.fireredasr.context import ContextGraph
 from firescribe.fireredasr.errors import ModelFileError
 from firescribe.fireredasr.export import CROSS_FILE, DECODER_FILE, ENCODER_FILE, cross_names, past_names
 from firescribe.fireredasr.model import AedConfig, search
@@ -84,9 +85,11 @@ class OnnxAed:
         self.has_ctc = any(o.name == "ctc_log_probs" for o in self.encoder.get_outputs())
 
     @torch.inference_mode()
-    def transcribe(self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False) -> list[list[Hypothesis]]:
+    def transcribe(
+        self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False, context: ContextGraph | None = None
+    ) -> list[list[Hypothesis]]:
         """As ``FireRedAed.transcribe``: feats [N, T, 80], lengths [N] -> n-best per utterance."""
         outs = self.encoder.run(None, {"feats": feats.numpy(), "lengths": lengths.numpy()})
         enc, mask = torch.from_numpy(outs[0]), torch.from_numpy(outs[1])
         ctc = torch.from_numpy(outs[2]) if timestamps and self.has_ctc else None
-        return search(self.decoder, enc, mask, params, ctc)
+        return search(self.decoder, enc, mask, params, ctc, context)

@@ -1,4 +1,5 @@
-"""Token ids -> text with the model's ``dict.txt`` (one token per line: ``token [id]``).
+"""Token ids <-> text with the model's ``dict.txt`` (one token per line: ``token [id]``) and,
+for English, its SentencePiece model (``train_bpe1000.model``).
 
 Chinese characters are tokens; English words are SentencePiece pieces whose word starts
 carry '▁'. ``<space>`` stands for ' '. Detokenizing joins tokens and turns '▁' into spaces.
@@ -6,11 +7,16 @@ carry '▁'. ``<space>`` stands for ' '. Detokenizing joins tokens and turns '�
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from firescribe.fireredasr.errors import ModelFileError
 
 SPM_SPACE = "\u2581"
+# the characters that are one token each (the rest of the text goes through SentencePiece)
+CJK_CHAR = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff])")
+# punctuation the training text had replaced by spaces
+PUNCTUATION = re.compile(r"[，。？！,.?!]")
 
 
 class TokenDict:
@@ -38,3 +44,34 @@ class TokenDict:
 
     def detokenize(self, ids: list[int]) -> str:
         return "".join(self.tokens(ids)).replace(SPM_SPACE, " ").strip()
+
+
+class TextTokenizer:
+    """Text -> tokens as FireRedASR's training tokenizer splits it (the official
+    ``ChineseCharEnglishSpmTokenizer``): upper case, punctuation as spaces, each Chinese
+    character a token, other text SentencePiece pieces. Used for hotwords."""
+
+    def __init__(self, tokens: TokenDict, spm_model: str | Path | None):
+        self.ids = {token: i for i, token in enumerate(tokens.id2token)}
+        self.sp = None
+        if spm_model and Path(spm_model).is_file() and Path(spm_model).stat().st_size > 0:
+            import sentencepiece
+
+            self.sp = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
+
+    def tokenize(self, text: str) -> list[str]:
+        parts = [p for p in CJK_CHAR.split(PUNCTUATION.sub(" ", text.upper()).strip()) if p.strip()]
+        tokens: list[str] = []
+        for part in parts:
+            if CJK_CHAR.fullmatch(part):
+                tokens.append(part)
+            elif self.sp is not None:
+                tokens += self.sp.encode(part.strip(), out_type=str)
+            else:
+                tokens += list(part.strip())
+        return tokens
+
+    def encode(self, text: str) -> list[int] | None:
+        """Token ids of ``text``; None if a token is not in the vocabulary."""
+        ids = [self.ids.get(t) for t in self.tokenize(text)]
+        return None if None in ids else ids
