@@ -74,3 +74,17 @@ def test_sheet_relative_paths_and_optional_columns(tmp_path):
     assert t.loc["a", "path"] == str((tmp_path / "a.wav").resolve())
     assert t.loc["a", "language"] == "en"
     assert t.loc["a", "reference"] == str((tmp_path / "a.txt").resolve())
+
+
+def test_sheet_hotword_lists(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"x")
+    (tmp_path / "b.wav").write_bytes(b"x")
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "a.txt").write_text("火山引擎\n", encoding="utf-8")
+    sheet = write_sheet(tmp_path, ["a\ta.wav\tlists/a.txt", "b\tb.wav\t"], header="sample\tpath\thotwords")
+    t = read_sample_sheet(sheet)
+    assert t.loc["a", "hotwords"] == str((tmp_path / "lists" / "a.txt").resolve())
+    assert t.loc["b", "hotwords"] is None
+    sheet = write_sheet(tmp_path, ["a\ta.wav\tlists/none.txt"], header="sample\tpath\thotwords")
+    with pytest.raises(SampleSheetError, match=r"line 2: hotword list '.*none\.txt' of sample 'a' does not exist"):
+        read_sample_sheet(sheet)

@@ -191,3 +191,44 @@ def test_onnxruntime_variant_is_prepared_once_and_matches_torch(run, tmp_path):
     assert doc["engine"]["runtime"] == "onnxruntime" and torch_doc["engine"]["runtime"] == "torch"
     assert [s["text"] for s in doc["segments"]] == [s["text"] for s in torch_doc["segments"]]
     assert doc["text"]
+
+
+def test_hotwords_per_file_through_the_workflow(tmp_path):
+    """A corpus list and a file's own list (sample sheet): the file's transcript holds its
+    hotword (a weight that outweighs the random model's scores) and the other file's does
+    not; the JSON records each list's checksum; editing one file's list re-runs only that
+    file's ASR and merge; a bad list stops the run before any job, naming the file and line."""
+    from firescribe.hotwords import checksum, load_hotwords
+
+    model_dir = official.make_model_dir(tmp_path / "models" / "small")
+    for name, sentences in (("a", media.SENTENCES[:2]), ("b", media.SENTENCES[2:4])):
+        media.speech_track(sentences, [0.6, 0.8], tmp_path / f"{name}.wav")
+    (tmp_path / "corpus.txt").write_text("丁七\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("三上 :6\n", encoding="utf-8")
+    (tmp_path / "samples.tsv").write_text("sample\tpath\thotwords\na\ta.wav\ta.txt\nb\tb.wav\t\n", encoding="utf-8")
+    work = tmp_path / "run"
+    work.mkdir()
+    config = {
+        "input": str(tmp_path / "samples.tsv"),
+        "hotwords": str(tmp_path / "corpus.txt"),
+        "backend": "fireredasr-aed",
+        "fireredasr_aed": {"model_dir": str(model_dir), "decode_max_len": 12},
+        "guard": {"enabled": False},
+    }
+    snakemake(work, config=config)
+    docs = {s: json.loads((work / "results" / "transcripts" / f"{s}.json").read_text()) for s in "ab"}
+    assert "三上" in docs["a"]["text"] and "三上" not in docs["b"]["text"]
+    lists = {"a": [tmp_path / "corpus.txt", tmp_path / "a.txt"], "b": [tmp_path / "corpus.txt"]}
+    for s, doc in docs.items():
+        assert doc["engine"]["hotwords"] == {"count": len(lists[s]), "sha256": checksum(load_hotwords(*lists[s])), "used": len(lists[s])}
+
+    (tmp_path / "a.txt").write_text("三上 :6\n丈 :2\n", encoding="utf-8")
+    dry = snakemake(work, "-n", config=config)
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    n_chunks = len(json.loads((work / "results" / "work" / "plan" / "a.json").read_text())["chunks"])
+    assert counts == {"all": "1", "asr": str(n_chunks), "merge": "1", "corpus": "1", "report": "1", "total": str(4 + n_chunks)}, dry.stdout
+    assert "output: results/work/asr/a/" in dry.stdout and "output: results/work/asr/b/" not in dry.stdout
+
+    (tmp_path / "a.txt").write_text("三上 :x\n", encoding="utf-8")
+    bad = snakemake(work, "-n", config=config, check=False)
+    assert bad.returncode != 0 and f"hotword list '{tmp_path / 'a.txt'}' line 1: weight 'x' is not a number" in bad.stderr + bad.stdout

@@ -24,7 +24,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_WEIGHT = re.compile(r"^(?P<text>.*\S)\s+:(?P<weight>[-+0-9.eE]+)$")
+_WEIGHT = re.compile(r"^(?P<text>.*\S)\s+:(?P<weight>\S+)$")
 
 
 class HotwordsError(ValueError):
