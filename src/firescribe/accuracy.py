@@ -79,3 +79,41 @@ def total(scores: list[Score]) -> Score | None:
         sum(s.deletions for s in scores),
         sum(s.insertions for s in scores),
     )
+
+
+def occurrences(phrase: str, text: str) -> int:
+    """Non-overlapping occurrences of ``phrase`` in ``text``, both in scoring units (so case,
+    punctuation and spacing between Chinese characters do not matter, and an English word
+    only matches whole words)."""
+    want, have = tokens(phrase), tokens(text)
+    if not want:
+        return 0
+    count, i = 0, 0
+    while i + len(want) <= len(have):
+        if have[i : i + len(want)] == want:
+            count, i = count + 1, i + len(want)
+        else:
+            i += 1
+    return count
+
+
+@dataclass(frozen=True)
+class HotwordScore:
+    in_reference: int  # occurrences of the hotwords in the references
+    found: int  # of those, how many the transcripts hold (per hotword and file, at most the reference's count)
+    false_alarms: int  # occurrences in the transcripts beyond the reference's count
+
+    @property
+    def recall(self) -> float | None:
+        return self.found / self.in_reference if self.in_reference else None
+
+
+def hotword_score(pairs: list[tuple[str, str, list[str]]]) -> HotwordScore:
+    """(reference, transcript, hotwords) per file -> how many hotword occurrences the
+    transcripts got right and how many they added."""
+    in_ref = found = false = 0
+    for reference, hypothesis, hotwords in pairs:
+        for h in hotwords:
+            r, t = occurrences(h, reference), occurrences(h, hypothesis)
+            in_ref, found, false = in_ref + r, found + min(r, t), false + max(0, t - r)
+    return HotwordScore(in_ref, found, false)
