@@ -48,7 +48,9 @@ def sample_language(wildcards):
 def hotword_lists(wildcards):
     """The hotword lists of a file: the corpus's (config hotwords), then its own (sample sheet)."""
     own = SAMPLES.loc[wildcards.sample, "hotwords"]
-    return [path for path in (config["hotwords"], own) if isinstance(path, str) and path]
+    return [
+        path for path in (config["hotwords"], own) if isinstance(path, str) and path
+    ]
 
 
 def chunks_of(sample):
