@@ -130,7 +130,5 @@ def asr_params():
         "backend": config["backend"],
         "options": backend_options(config),
         "batch_seconds": batch_seconds(config),
-        "device": config["asr"]["device"],
-        "gpus": config["asr"]["gpus"],
         "guard": config["guard"],
     }

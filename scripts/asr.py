@@ -1,8 +1,10 @@
 from firescribe.threads import pin_threads
-from firescribe.workflow import setup_logging
+
+pin_threads(snakemake.threads)  # first: the math libraries read their thread settings when loaded
+
+from firescribe.workflow import setup_logging  # noqa: E402
 
 setup_logging(snakemake.log[0])
-pin_threads(snakemake.threads)  # before the backend loads torch/ctranslate2 work
 
 from firescribe.asr import asr_decoder, run_chunk  # noqa: E402
 from firescribe.guard import GuardParams  # noqa: E402
@@ -11,7 +13,8 @@ from firescribe.hotwords import load_hotwords  # noqa: E402
 p = snakemake.params.asr
 gpu_job = int(snakemake.resources.get("gpu", 0)) > 0
 hotwords = load_hotwords(*snakemake.input.hotwords)  # the corpus's list, then the file's own
-with asr_decoder(p, snakemake.threads, gpu_job, int(snakemake.resources.get("gpu_mem_mb", 0)), snakemake.params.gpu_locks, hotwords) as decoder:
+placement = snakemake.config["asr"]  # not a param: moving to other GPUs re-runs nothing
+with asr_decoder(p, placement, snakemake.threads, gpu_job, int(snakemake.resources.get("gpu_mem_mb", 0)), snakemake.params.gpu_locks, hotwords) as decoder:
     run_chunk(
         decoder,
         snakemake.input.wav,

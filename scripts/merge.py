@@ -1,13 +1,14 @@
 from firescribe.punctuation import PunctuationParams
 from firescribe.threads import pin_threads
-from firescribe.workflow import setup_logging
 
-setup_logging(snakemake.log[0])
 punctuation = PunctuationParams(**snakemake.params.punctuation)
 if punctuation.applies_to(snakemake.params.asr["backend"]):
-    pin_threads(snakemake.threads)  # FireRedPunc's BERT
+    pin_threads(snakemake.threads)  # FireRedPunc's BERT; first: libraries read it when loaded
 
 from firescribe.merge import CueParams, run_merge  # noqa: E402
+from firescribe.workflow import setup_logging  # noqa: E402
+
+setup_logging(snakemake.log[0])
 
 params = {"vad": snakemake.params.vad, "plan": snakemake.params.plan, "asr": snakemake.params.asr, "punctuation": snakemake.params.punctuation}
 run_merge(

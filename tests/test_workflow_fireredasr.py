@@ -152,6 +152,13 @@ def test_rerun_is_a_no_op(run):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
+def test_moving_to_other_gpus_reruns_nothing(run):
+    """Placement (asr.device, gpus, gpu_mem_mb, gpu_share) is not a result-shaping param."""
+    placement = {"device": "auto", "gpus": [1, 2], "gpu_mem_mb": 12000, "gpu_share": 0.5}
+    out = snakemake(run["work"], "-n", config={**run["config"], "asr": placement})
+    assert "Nothing to be done" in out.stdout + out.stderr
+
+
 def test_fireredasr2_gives_word_times_and_confidences(tmp_path):
     """A FireRedASR2-AED checkpoint (CTC head): words carry CTC-aligned times inside their
     unit, in order, and confidences; cues are cut from them."""

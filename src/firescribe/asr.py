@@ -126,11 +126,15 @@ def run_chunk(
 
 
 @contextlib.contextmanager
-def asr_decoder(params: dict, threads: int, gpu_job: bool, gpu_mem_mb: int, lock_dir: str, hotwords: list[Hotword] = ()) -> Iterator[Decoder]:
-    """The decoder of one ASR job, biased towards the file's ``hotwords``. A GPU job claims a
-    free GPU slot (not under Slurm, which assigns the GPU itself), keeps inside its memory
-    budget, and falls back to the CPU on out-of-memory; with no free slot or no CUDA it runs
-    on the CPU."""
+def asr_decoder(
+    params: dict, placement: dict, threads: int, gpu_job: bool, gpu_mem_mb: int, lock_dir: str, hotwords: list[Hotword] = ()
+) -> Iterator[Decoder]:
+    """The decoder of one ASR job, biased towards the file's ``hotwords``. ``params``: what
+    shapes the results (backend and its options); ``placement``: where it runs (config ``asr``:
+    ``device``, ``gpus``), kept apart so that moving a run to other GPUs re-runs nothing. A GPU
+    job claims a free GPU slot (not under Slurm, which assigns the GPU itself), keeps inside its
+    memory budget, and falls back to the CPU on out-of-memory; with no free slot or no CUDA it
+    runs on the CPU."""
     from firescribe.backends import load_backend
     from firescribe import gpu as gpus
 
@@ -140,11 +144,11 @@ def asr_decoder(params: dict, threads: int, gpu_job: bool, gpu_mem_mb: int, lock
     with contextlib.ExitStack() as stack:
         device = "cpu"
         if gpu_job:
-            slot = None if gpus.under_slurm() else stack.enter_context(gpus.gpu_slot(lock_dir, params["gpus"]))
+            slot = None if gpus.under_slurm() else stack.enter_context(gpus.gpu_slot(lock_dir, placement["gpus"]))
             if slot is not None:
                 gpus.use_gpu(slot)
             if slot is not None or gpus.under_slurm():
-                device = params["device"]
+                device = placement["device"]
         backend = load(device)
         on_gpu = getattr(backend, "device", "cpu") == "cuda"
         if on_gpu and params["backend"] != "whisper":

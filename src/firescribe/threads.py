@@ -1,6 +1,7 @@
 """Pin every math library of an ASR job to exactly the job's ``threads``.
 
-Call ``pin_threads`` before torch/onnxruntime/ctranslate2 do any work, so that
+Call ``pin_threads`` first in a job's script, before numpy, torch, onnxruntime or ctranslate2
+are imported (OpenBLAS and OpenMP read their variables when they load), so that
 ``snakemake --cores N`` never runs more than N busy threads in total.
 """
 

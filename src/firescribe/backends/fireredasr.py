@@ -59,7 +59,6 @@ class FireRedAedBackend:
             self.version = "FireRedASR2-AED" if self.loaded.model.ctc is not None else "FireRedASR-AED"
         self.params = BeamParams(
             beam_size=int(options.get("beam_size", 3)),
-            nbest=1,
             decode_max_len=int(options.get("decode_max_len", 0)),
             softmax_smoothing=float(options.get("softmax_smoothing", 1.25)),
             length_penalty=float(options.get("aed_length_penalty", 0.6)),

@@ -10,7 +10,8 @@
 - ``fp16``: half-precision weights and compute, for CUDA only (CPUs lack fast fp16 GEMM).
 
 ``torch.ao.quantization`` is deprecated upstream in favour of torchao; it works on the
-pinned torch 2.13. ONNX Runtime's quantizer is the longer-lived route (not done yet).
+pinned torch 2.13. ONNX Runtime's quantizer is the longer-lived route: the ``onnxruntime``
+runtime's int8 variant (``prepare.py``).
 """
 
 from __future__ import annotations
