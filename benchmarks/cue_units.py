@@ -26,14 +26,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+import aed_l  # noqa: E402
 import media  # noqa: E402
-import official  # noqa: E402
 
 from firescribe.audio import open_pcm, read_span  # noqa: E402
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
-from firescribe.fireredasr.loader import load_model_dir  # noqa: E402
-from firescribe.fireredasr.ort import OnnxAed  # noqa: E402
-from firescribe.fireredasr.prepare import prepare  # noqa: E402
 from firescribe.plan import PlanParams, cue_sized, make_batches, plan_audio, unit_seconds  # noqa: E402
 from firescribe.vad import VadParams, detect_speech  # noqa: E402
 from firescribe.workflow import default_config, max_gap_s, max_unit_s  # noqa: E402
@@ -58,21 +55,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--beam", type=int, default=3)
     ap.add_argument("--tokens-per-second", type=float, default=4.0)
-    ap.add_argument("--variants", nargs="+", default=["fp32", "onnx-int8"], choices=["fp32", "onnx-int8"])
+    ap.add_argument("--variants", nargs="+", default=list(aed_l.VARIANTS), choices=aed_l.VARIANTS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    model_dir = ROOT / "benchmarks" / "out" / "random-aed-l"  # shared with fireredasr_engine.py
-    if not (model_dir / "model.pth.tar").exists():
-        official.make_model_dir(model_dir, size=official.AED_L, logit_std=None)
-    loaded = load_model_dir(model_dir)
-    variants = {"fp32": loaded.model}
-    if "onnx-int8" in args.variants:
-        prepared = model_dir.parent / "prepared-aed-l" / "onnxruntime-int8"
-        if not (prepared / "manifest.json").exists():
-            prepare(model_dir, prepared, "onnxruntime-int8")
-        variants["onnx-int8"] = OnnxAed(prepared, loaded.model.cfg, args.threads)
-    variants = {k: v for k, v in variants.items() if k in args.variants}
+    loaded, variants = aed_l.load(args.variants, args.threads)
 
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-cue-bench-"))
     sentences, pauses = media.script(5, args.minutes * 60, media.PAUSED)

@@ -28,15 +28,13 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+import aed_l  # noqa: E402
 import media  # noqa: E402
-import official  # noqa: E402
 
 from firescribe.audio import open_pcm  # noqa: E402
 from firescribe.backends.fireredasr import compile_hotwords  # noqa: E402
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
-from firescribe.fireredasr.loader import OPTIONAL_FILES, load_model_dir  # noqa: E402
-from firescribe.fireredasr.ort import OnnxAed  # noqa: E402
-from firescribe.fireredasr.prepare import prepare  # noqa: E402
+from firescribe.fireredasr.loader import OPTIONAL_FILES  # noqa: E402
 from firescribe.hotwords import Hotword  # noqa: E402
 
 UNIT_S, UNITS = 10.0, 4
@@ -79,21 +77,11 @@ def main() -> None:
     ap.add_argument("--beam", type=int, default=3)
     ap.add_argument("--tokens-per-second", type=float, default=4.0)
     ap.add_argument("--counts", type=int, nargs="+", default=[10, 1000, 10000])
-    ap.add_argument("--variants", nargs="+", default=["fp32", "onnx-int8"], choices=["fp32", "onnx-int8"])
+    ap.add_argument("--variants", nargs="+", default=list(aed_l.VARIANTS), choices=aed_l.VARIANTS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    model_dir = ROOT / "benchmarks" / "out" / "random-aed-l"  # shared with the other AED-L benchmarks
-    if not (model_dir / "model.pth.tar").exists():
-        official.make_model_dir(model_dir, size=official.AED_L, logit_std=None)
-    loaded = load_model_dir(model_dir)
-    variants = {"fp32": loaded.model}
-    if "onnx-int8" in args.variants:
-        prepared = model_dir.parent / "prepared-aed-l" / "onnxruntime-int8"
-        if not (prepared / "manifest.json").exists():
-            prepare(model_dir, prepared, "onnxruntime-int8")
-        variants["onnx-int8"] = OnnxAed(prepared, loaded.model.cfg, args.threads)
-    variants = {k: v for k, v in variants.items() if k in args.variants}
+    loaded, variants = aed_l.load(args.variants, args.threads)
 
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-hotword-bench-"))
     sentences, pauses = media.script(3, UNIT_S * UNITS + 5, media.PAUSE_FREE)
@@ -104,7 +92,7 @@ def main() -> None:
     params = BeamParams(beam_size=args.beam, nbest=1, decode_max_len=int(args.tokens_per_second * UNIT_S))
 
     contexts = {0: None}
-    spm = model_dir / OPTIONAL_FILES[0]
+    spm = aed_l.MODEL_DIR / OPTIONAL_FILES[0]
     print(f"AED-L random, beam {args.beam}, {UNITS} x {UNIT_S:g} s units per batch, {params.decode_max_len} steps, {args.threads} threads")
     for count in args.counts:
         words = random_hotwords(count, loaded.tokens.id2token)
@@ -113,7 +101,7 @@ def main() -> None:
         print(f"  {count:>6} hotwords: compiled in {time.perf_counter() - t:.3f} s ({used} used, {len(contexts[count])} states)")
 
     for vname, model in variants.items():
-        model.transcribe(feats[:1, :200], lengths[:1].clamp(max=200), BeamParams(decode_max_len=2))  # warm-up
+        model.transcribe(feats, lengths, params)  # warm-up: the first full decode also sizes the allocators
         walls: dict[int, list[float]] = {c: [] for c in contexts}
         for _ in range(args.repeats):  # configurations take turns
             for count, context in contexts.items():

@@ -68,27 +68,17 @@ def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
     Runtime int8 AED-L, cue-sized units, benchmarks/cue_units.py's method), and the audio seconds."""
     import tempfile
 
+    import aed_l
     import cue_units
     import media
 
     from firescribe.audio import open_pcm
-    from firescribe.fireredasr.loader import load_model_dir
-    from firescribe.fireredasr.ort import OnnxAed
-    from firescribe.fireredasr.prepare import prepare
     from firescribe.plan import PlanParams, cue_sized, plan_audio
     from firescribe.vad import VadParams, detect_speech
     from firescribe.workflow import default_config, max_gap_s, max_unit_s
 
-    model_dir = ROOT / "benchmarks" / "out" / "random-aed-l"
-    if not (model_dir / "model.pth.tar").exists():
-        import official  # tests/official.py: random-weight checkpoints in the official format
-
-        official.make_model_dir(model_dir, size=official.AED_L, logit_std=None)
-    prepared = model_dir.parent / "prepared-aed-l" / "onnxruntime-int8"
-    if not (prepared / "manifest.json").exists():
-        prepare(model_dir, prepared, "onnxruntime-int8")
-    loaded = load_model_dir(model_dir)
-    model = OnnxAed(prepared, loaded.model.cfg, threads)
+    loaded, variants = aed_l.load(["onnx-int8"], threads)
+    model = variants["onnx-int8"]
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-punc-asr-"))
     sentences, pauses = media.script(5, minutes * 60, media.PAUSED)
     media.speech_track(sentences, pauses, tmp / "talk.wav")
