@@ -26,7 +26,8 @@ FORMATS = ["json", "txt", "srt", "vtt", "tsv"]
 SAMPLES = load_samples(config["input"])
 
 # every hotword list is read once here, so a bad one stops the run before any job starts
-for hotword_list in {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}:
+HOTWORD_LISTS = {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}
+for hotword_list in HOTWORD_LISTS:
     read_hotwords(hotword_list)
 
 
@@ -128,7 +129,7 @@ def plan_params():
 def asr_params():
     return {
         "backend": config["backend"],
-        "options": backend_options(config),
+        "options": backend_options(config, hotwords=bool(HOTWORD_LISTS)),
         "batch_seconds": batch_seconds(config),
         "guard": config["guard"],
     }

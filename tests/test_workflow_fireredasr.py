@@ -153,9 +153,11 @@ def test_rerun_is_a_no_op(run):
 
 
 def test_moving_to_other_gpus_reruns_nothing(run):
-    """Placement (asr.device, gpus, gpu_mem_mb, gpu_share) is not a result-shaping param."""
+    """Placement (asr.device, gpus, gpu_mem_mb, gpu_share) is not a result-shaping param; nor
+    is hotword_weight in a run without hotword lists."""
     placement = {"device": "auto", "gpus": [1, 2], "gpu_mem_mb": 12000, "gpu_share": 0.5}
-    out = snakemake(run["work"], "-n", config={**run["config"], "asr": placement})
+    options = {**run["config"]["fireredasr_aed"], "hotword_weight": 3.0}
+    out = snakemake(run["work"], "-n", config={**run["config"], "asr": placement, "fireredasr_aed": options})
     assert "Nothing to be done" in out.stdout + out.stderr
 
 

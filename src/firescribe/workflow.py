@@ -78,9 +78,13 @@ def batch_seconds(config: dict) -> float:
     return 120.0
 
 
-def backend_options(config: dict) -> dict:
-    """The backend's config section, plus for FireRedASR-AED the prepared model folder."""
+def backend_options(config: dict, hotwords: bool = False) -> dict:
+    """The backend's config section, plus for FireRedASR-AED the prepared model folder;
+    ``hotword_weight`` only for a run with hotword lists (``hotwords``), so that changing it
+    does not re-run the ASR of a corpus without any."""
     options = dict(config[config["backend"].replace("-", "_")])
+    if not hotwords:
+        options.pop("hotword_weight", None)
     if prepared_model(config):
         options["prepared_dir"] = prepared_model(config)
     return options
