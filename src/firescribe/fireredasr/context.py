@@ -128,8 +128,8 @@ class ContextGraph:
         """Per hypothesis state, the bonus of every next token: [R, V]; EOS gets ``final_bonus``."""
         if device not in self._devices:
             self._devices[device] = self._root_bonus.to(device)
-        base = torch.tensor([self.final_bonus(s) for s in states])  # [R]
-        out = base[:, None].to(device) + self._devices[device][None, :]  # [R, V]
+        base = torch.tensor([self.final_bonus(s) for s in states], device=device)  # [R]
+        out = base[:, None] + self._devices[device][None, :]  # [R, V]
         rows, cols, vals = [], [], []
         for r, s in enumerate(states):
             if s != ROOT:
@@ -140,7 +140,7 @@ class ContextGraph:
         if rows:
             index = (torch.cat(rows).to(device), torch.cat(cols).to(device))
             out.index_put_(index, torch.cat(vals).to(device), accumulate=True)
-        out[:, eos] = base.to(device)
+        out[:, eos] = base
         return out.to(dtype)
 
     def advance(self, states: list[int], tokens: list[int]) -> list[int]:
