@@ -22,6 +22,8 @@ rule merge:
     # FireRedPunc's BERT gets the ASR jobs' threads; without punctuation, one
     threads: config["asr"]["threads"] if punctuation_on() else 1
     params:
+        # the media path as given (relative to the input folder or as in the sample sheet)
+        source=lambda wildcards: SAMPLES.loc[wildcards.sample, "source"],
         punctuation=config["punctuation"],
         subtitles=config["subtitles"],
         vad=vad_params(),

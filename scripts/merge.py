@@ -22,4 +22,5 @@ run_merge(
     CueParams(**snakemake.params.subtitles),
     {fmt: snakemake.output[fmt] for fmt in ("json", "txt", "srt", "vtt", "tsv")},
     punctuation,
+    source=snakemake.params.source,
 )

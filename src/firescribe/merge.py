@@ -294,8 +294,10 @@ def run_merge(
     cue: CueParams,
     out: dict[str, str],
     punctuation: PunctuationParams | None = None,
+    source: str | None = None,
 ) -> dict:
-    """Merge one file; with ``punctuation`` (its ``model_dir`` set), FireRedPunc punctuates it."""
+    """Merge one file; with ``punctuation`` (its ``model_dir`` set), FireRedPunc punctuates it.
+    ``source``: the media path the transcript records (default: the path it was decoded from)."""
     from firescribe.vad import read_segments
 
     chunks = sorted((read_json(p) for p in chunk_jsons), key=lambda d: d["chunk"])
@@ -305,8 +307,9 @@ def run_merge(
 
         model = FireRedPunc(punctuation.model_dir, punctuation.precision)
         punctuate = lambda segments: punctuate_segments(model, segments, punctuation)  # noqa: E731
-    doc = merge_transcript(
-        sample, read_json(info_json), read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav), punctuate
-    )
+    info = read_json(info_json)
+    if source is not None:
+        info["source"] = source
+    doc = merge_transcript(sample, info, read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav), punctuate)
     write_outputs(doc, out, cue)
     return doc

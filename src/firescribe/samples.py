@@ -1,5 +1,8 @@
 """Build the sample table (sample id -> media path) from a folder or a sample sheet.
 
+Each sample's ``source`` is the media path as the user gave it (relative to the input folder,
+or as written in the sample sheet), so that transcripts do not change when a corpus moves.
+
 Sample ids are used as file names and Snakemake wildcards, so they must be safe
 (no '/', no shell metacharacters, no leading '-') and unique, even when two inputs
 differ only by folder, extension, or characters that are replaced.
@@ -64,6 +67,7 @@ def scan_folder(folder: str | os.PathLike) -> pd.DataFrame:
         {
             "sample": make_sample_ids(rel),
             "path": [str((root / r).resolve()) for r in rel],
+            "source": rel,
             "language": None,
             "reference": None,
             "hotwords": None,
@@ -92,7 +96,7 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
         if col not in table.columns:
             table[col] = ""
     seen: dict[str, int] = {}
-    paths = []
+    paths, sources = [], []
     for i, row in table.iterrows():
         line = i + 2  # header is line 1
         sample = row["sample"].strip()
@@ -110,6 +114,7 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
         if not path.is_file():
             raise SampleSheetError(f"{where}: media file {str(path)!r} of sample {sample!r} does not exist")
         paths.append(str(path.resolve()))
+        sources.append(row["path"])
         for col, what in FILE_COLUMNS.items():
             given = row[col].strip()
             if given:
@@ -119,8 +124,9 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
                 table.at[i, col] = str(file.resolve())
     table["sample"] = table["sample"].str.strip()
     table["path"] = paths
+    table["source"] = sources
     table = table.replace({"": None})
-    return table[SAMPLE_COLUMNS].set_index("sample", drop=False)
+    return table[SAMPLE_COLUMNS + ["source"]].set_index("sample", drop=False)
 
 
 def load_samples(input_path: str | os.PathLike) -> pd.DataFrame:
