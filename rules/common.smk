@@ -4,6 +4,7 @@ from snakemake.utils import min_version, validate
 
 from firescribe.gpu import is_gpu_chunk
 from firescribe.hotwords import read_hotwords
+from firescribe.merge import FORMATS
 from firescribe.samples import load_samples
 from firescribe.fireredasr.prepare import VARIANTS
 from firescribe.workflow import (
@@ -21,7 +22,6 @@ min_version("9.0")
 
 validate(config, "../config/schemas/config.schema.yaml", set_default=True)
 
-FORMATS = ["json", "txt", "srt", "vtt", "tsv"]
 
 SAMPLES = load_samples(config["input"])
 

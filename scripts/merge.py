@@ -5,7 +5,7 @@ punctuation = PunctuationParams(**snakemake.params.punctuation)
 if punctuation.applies_to(snakemake.params.asr["backend"]):
     pin_threads(snakemake.threads)  # FireRedPunc's BERT; first: libraries read it when loaded
 
-from firescribe.merge import CueParams, run_merge  # noqa: E402
+from firescribe.merge import FORMATS, CueParams, run_merge  # noqa: E402
 from firescribe.workflow import setup_logging  # noqa: E402
 
 setup_logging(snakemake.log[0])
@@ -20,7 +20,7 @@ run_merge(
     list(snakemake.input.chunks),
     params,
     CueParams(**snakemake.params.subtitles),
-    {fmt: snakemake.output[fmt] for fmt in ("json", "txt", "srt", "vtt", "tsv")},
+    {fmt: snakemake.output[fmt] for fmt in FORMATS},
     punctuation,
     source=snakemake.params.source,
 )

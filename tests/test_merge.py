@@ -2,7 +2,8 @@
 
 import dataclasses
 
-from firescribe.merge import CueParams, Loudness, pause_breaks, snap_to_speech, words_to_cues, wrap
+from firescribe.loudness import Loudness
+from firescribe.merge import CueParams, pause_breaks, snap_to_speech, words_to_cues, wrap
 from firescribe.workflow import default_config
 
 DEFAULT = CueParams(**default_config()["subtitles"])

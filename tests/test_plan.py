@@ -6,10 +6,10 @@ import random
 import numpy as np
 import pytest
 
+from firescribe.loudness import frame_energy
 from firescribe.plan import (
     PlanParams,
     Stitching,
-    frame_energy,
     make_batches,
     make_chunks,
     make_units,

@@ -34,6 +34,7 @@ SAFE_DEMUXERS = (
 )
 
 STATUS_OK, STATUS_EMPTY, STATUS_FAILED = "ok", "empty", "failed"
+STATUSES = (STATUS_OK, STATUS_EMPTY, STATUS_FAILED)  # a file's status in every table and report
 
 
 @dataclass

@@ -7,6 +7,7 @@ import logging
 import pandas as pd
 
 from firescribe.accuracy import Score, score, total
+from firescribe.audio import STATUS_FAILED, STATUSES
 from firescribe.io import atomic_path, read_json
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def corpus_table(transcript_jsons: list[str], references: dict[str, str] | None 
             "warnings": "; ".join(d["warnings"]),
         }
         ref = references.get(d["sample"])
-        if ref and d["status"] != "failed":
+        if ref and d["status"] != STATUS_FAILED:
             with open(ref, encoding="utf-8") as f:
                 row.update(score(f.read(), d["text"]).row())
         rows.append(row)
@@ -68,7 +69,7 @@ def summary(table: pd.DataFrame) -> str:
     counts = table["status"].value_counts().to_dict()
     lines = [
         f"firescribe: {len(table)} inputs: "
-        + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("ok", "empty", "failed"))
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
         + f"; {table['duration_s'].sum():.1f} s audio, {table['speech_s'].sum():.1f} s speech"
     ]
     for metric, sc in corpus_scores(table).items():
@@ -76,7 +77,7 @@ def summary(table: pd.DataFrame) -> str:
             f"  {metric.upper()} {100 * sc.error_rate:.2f}% over {sc.ref_tokens} reference tokens "
             f"(sub {sc.substitutions}, del {sc.deletions}, ins {sc.insertions})"
         )
-    for _, r in table[table["status"] == "failed"].iterrows():
+    for _, r in table[table["status"] == STATUS_FAILED].iterrows():
         lines.append(f"  FAILED {r['path']}: {r['reason']}")
     return "\n".join(lines)
 
@@ -86,7 +87,7 @@ class CorpusFailures(RuntimeError):
 
 
 def check_strict(table: pd.DataFrame) -> None:
-    failed = table[table["status"] == "failed"]
+    failed = table[table["status"] == STATUS_FAILED]
     if len(failed):
         lines = [f"{r['path']}: {r['reason']}" for _, r in failed.iterrows()]
         raise CorpusFailures(f"strict: {len(failed)} input(s) failed:\n" + "\n".join(lines))

@@ -17,10 +17,12 @@ import pandas as pd
 import pysubs2
 
 from firescribe import __version__
-from firescribe.audio import SAMPLE_RATE
+from firescribe.audio import STATUS_EMPTY, STATUS_OK
 from firescribe.io import dumps_json, read_json, write_text
+from firescribe.loudness import Loudness
 from firescribe.punctuation import PunctuationParams
 
+FORMATS = ("json", "txt", "srt", "vtt", "tsv")  # the transcript files of each input
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
 CJK = ("\u3400", "\u9fff")
 
@@ -91,33 +93,6 @@ def _join(words: list[dict]) -> str:
 def pause_breaks(speech: list[tuple[float, float]]) -> list[float]:
     """Midpoints of the silences between VAD speech segments: natural cue boundaries."""
     return [(a[1] + b[0]) / 2 for a, b in zip(speech, speech[1:]) if b[0] > a[1]]
-
-
-class Loudness:
-    """Loudness of a file over time (mean |amplitude| per 10 ms frame), to find the pauses
-    between words that their timestamps hide. Read from the (memory-mapped) PCM only where
-    a cue needs splitting."""
-
-    def __init__(self, pcm: np.ndarray, hop_s: float = 0.01):
-        self.pcm, self.hop_s = pcm, hop_s
-
-    @classmethod
-    def of_wav(cls, wav: str) -> "Loudness":
-        from firescribe.audio import open_pcm
-
-        return cls(open_pcm(wav))
-
-    def frames(self, a: float, b: float) -> np.ndarray:
-        """Frame loudness from time ``a`` to ``b`` (whole 10 ms frames)."""
-        from firescribe.plan import frame_energy
-
-        hop = int(round(self.hop_s * SAMPLE_RATE))
-        i, j = self.index(a), self.index(b)
-        return frame_energy(self.pcm[i * hop : j * hop], self.hop_s)
-
-    def index(self, t: float) -> int:
-        """The frame that time ``t`` falls in."""
-        return max(0, int(t / self.hop_s))
 
 
 # a frame below this fraction of the cue's median loudness (-20 dB) counts as pause
@@ -226,8 +201,8 @@ def merge_transcript(
         segments = punctuate(segments)
     cues = build_cues(segments, p, speech, loudness)
     status, reason = info["status"], info.get("reason", "")
-    if status == "ok" and not cues:
-        status, reason = "empty", "no speech found" if not plan["units"] else "no words recognised"
+    if status == STATUS_OK and not cues:
+        status, reason = STATUS_EMPTY, "no speech found" if not plan["units"] else "no words recognised"
     engine = chunk_docs[0]["engine"] if chunk_docs else None
     guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for doc in chunk_docs for u in doc["units"] if "guard" in u]
     return {
@@ -270,7 +245,7 @@ def segments_tsv(doc: dict) -> str:
 
 
 def write_outputs(doc: dict, out: dict[str, str], cue: CueParams) -> None:
-    """``out`` maps format (json, txt, srt, vtt, tsv) to a path; each written atomically."""
+    """``out`` maps format (``FORMATS``) to a path; each written atomically."""
     text = doc["text"]
     contents = {
         "json": dumps_json(doc),

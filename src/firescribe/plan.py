@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firescribe.audio import SAMPLE_RATE
+from firescribe.loudness import frame_energy, quietest
 
 Span = tuple[float, float]
 Unit = list[Span]  # media spans whose audio, joined in order, the model hears
@@ -74,41 +75,14 @@ class Stitching:
         return a, max(a, self.to_media(end, is_end=True))
 
 
-def frame_energy(pcm: np.ndarray, hop_s: float = 0.01) -> np.ndarray:
-    """Mean absolute amplitude per ``hop_s`` frame (int16 input, memmap friendly)."""
-    hop = int(hop_s * SAMPLE_RATE)
-    n = len(pcm) // hop
-    out = np.empty(n, dtype=np.float32)
-    step = 360_000  # frames per block: bounded memory on long files
-    for a in range(0, n, step):
-        b = min(n, a + step)
-        block = np.abs(np.asarray(pcm[a * hop : b * hop], dtype=np.float32)).reshape(b - a, hop)
-        out[a:b] = block.mean(axis=1)
-    return out
-
-
-def quietest(energy: np.ndarray, lo_s: float, hi_s: float, hop_s: float = 0.01, window_s: float = 0.1) -> float | None:
-    """Middle of the quietest ``window_s`` window inside [lo_s, hi_s] of a ``frame_energy``
-    track, or None where the interval holds no whole window."""
-    w = max(1, int(round(window_s / hop_s)))
-    a, b = max(0, int(lo_s / hop_s)), min(len(energy), int(hi_s / hop_s))
-    if b - a < w:
-        return None
-    smooth = np.convolve(energy[a:b], np.ones(w) / w, mode="valid")
-    i = j = int(np.argmin(smooth))
-    while j + 1 < len(smooth) and smooth[j + 1] <= smooth[i] + 1e-3:
-        j += 1  # a flat minimum (digital silence): take its middle
-    return (a + (i + j) / 2 + w / 2) * hop_s
-
-
-def split_long(span: Span, max_unit_s: float, energy: np.ndarray | None, hop_s: float = 0.01, window_s: float = 0.1) -> list[Span]:
+def split_long(span: Span, max_unit_s: float, energy: np.ndarray | None, window_s: float = 0.1) -> list[Span]:
     """Split ``span`` into pieces <= ``max_unit_s``, each cut at the quietest window found in
     the second half of the allowed length (so pieces stay reasonably long)."""
     start, end = span
     pieces: list[Span] = []
     while end - start > max_unit_s:
         lo, hi = start + max_unit_s / 2, start + max_unit_s
-        found = quietest(energy, lo, hi, hop_s, window_s) if energy is not None else None
+        found = quietest(energy, lo, hi, window_s) if energy is not None else None
         cut = min(max(found, lo), hi) if found is not None else hi
         pieces.append((start, cut))
         start = cut

@@ -16,12 +16,13 @@ matplotlib.use("Agg")  # headless: no display on a cluster node or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from firescribe.audio import STATUS_EMPTY, STATUS_FAILED, STATUS_OK, STATUSES  # noqa: E402
 from firescribe.io import atomic_path, read_json, write_text  # noqa: E402
 from firescribe.plan import plan_units, unit_seconds  # noqa: E402
 from firescribe.vad import read_segments  # noqa: E402
 
 STAGES = ["extract", "vad", "plan", "model_info", "prepare_model", "asr", "merge", "corpus"]
-STATUS_COLOURS = {"ok": "#2b8a3e", "empty": "#868e96", "failed": "#c92a2a"}
+STATUS_COLOURS = {STATUS_OK: "#2b8a3e", STATUS_EMPTY: "#868e96", STATUS_FAILED: "#c92a2a"}
 
 
 def stage_seconds(benchmark_dir: str | Path) -> pd.DataFrame:
@@ -68,8 +69,8 @@ def plot_timeline(corpus: pd.DataFrame, vad_tsvs: dict[str, str], path: str, max
         ax.broken_barh([(0, r.duration_s or 0)], (y - 0.4, 0.8), color="#e9ecef")
         segs = read_segments(vad_tsvs[r.sample]) if r.sample in vad_tsvs else []
         ax.broken_barh([(a, b - a) for a, b in segs], (y - 0.4, 0.8), color=STATUS_COLOURS.get(r.status, "#1c7ed6"))
-        if r.status == "failed":
-            ax.text(0, y, f"  failed: {r.reason[:80]}", va="center", fontsize=8, color=STATUS_COLOURS["failed"])
+        if r.status == STATUS_FAILED:
+            ax.text(0, y, f"  failed: {r.reason[:80]}", va="center", fontsize=8, color=STATUS_COLOURS[STATUS_FAILED])
     ax.set_yticks(range(len(rows)), rows["sample"], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("time in the media (s)")
@@ -131,12 +132,12 @@ def files_html(files: pd.DataFrame, scores: dict, path: str, guarded: pd.DataFra
     cols = ["sample", "status", "duration_s", "speech_ratio", "n_segments", "guarded_units", "rtf", "metric", "error_rate", "substitutions", "deletions", "insertions", "reason"]
     shown = files[cols].astype(object).where(files[cols].notna(), "")  # blank, not <NA>
     body = shown.to_html(index=False, float_format=lambda x: f"{x:.3f}", border=0, classes="files")
-    failed = files[files["status"] == "failed"]
+    failed = files[files["status"] == STATUS_FAILED]
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>firescribe: files</title>",
         "<style>body{font-family:sans-serif;font-size:13px} table.files{border-collapse:collapse}"
         " table.files td,table.files th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>",
-        f"<h3>{len(files)} files: " + ", ".join(f"{(files['status'] == s).sum()} {s}" for s in ("ok", "empty", "failed")) + "</h3>",
+        f"<h3>{len(files)} files: " + ", ".join(f"{(files['status'] == s).sum()} {s}" for s in STATUSES) + "</h3>",
     ]
     for metric, sc in scores.items():
         parts.append(

@@ -12,7 +12,7 @@ from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
 from firescribe.guard import GuardParams
 from firescribe.hotwords import Hotword, provenance
-from firescribe.plan import frame_energy, quietest
+from firescribe.loudness import frame_energy, quietest
 from firescribe.fireredasr.align import shifted, words
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.context import ContextGraph
