@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from firescribe.accuracy import hotword_score, score, total  # noqa: E402
 from firescribe.hotwords import load_hotwords  # noqa: E402
-from firescribe.samples import read_sample_sheet  # noqa: E402
+from firescribe.samples import SAMPLE_COLUMNS, read_sample_sheet  # noqa: E402
 
 
 def run_workflow(work: Path, sheet: pd.DataFrame, hotwords: str | None, configfiles: list[str], cores: str) -> None:
     work.mkdir(parents=True, exist_ok=True)
-    sheet.to_csv(work / "samples.tsv", sep="\t", index=False)
+    sheet[[c for c in SAMPLE_COLUMNS if c in sheet.columns]].to_csv(work / "samples.tsv", sep="\t", index=False)
     (work / "run-config.yaml").write_text(yaml.safe_dump({"input": str(work / "samples.tsv"), "hotwords": hotwords}), encoding="utf-8")
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(work), "--cores", cores]
     cmd += ["--configfile", str(ROOT / "config" / "config.yaml"), *configfiles, str(work / "run-config.yaml")]
