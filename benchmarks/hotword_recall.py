@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 from firescribe.accuracy import hotword_score, score, total  # noqa: E402
-from firescribe.hotwords import load_hotwords  # noqa: E402
+from firescribe.hotwords import combine, read_hotwords  # noqa: E402
 from firescribe.samples import SAMPLE_COLUMNS, read_sample_sheet  # noqa: E402
 
 
@@ -59,14 +59,20 @@ def main() -> None:
     run_workflow(out / "without", sheet.drop(columns=["hotwords"]), None, args.configfile, args.cores)
     run_workflow(out / "with", sheet, corpus, args.configfile, args.cores)
 
+    # per file, its reference and its hotwords (the corpus's and its own): both runs count the same
+    corpus_words = read_hotwords(corpus) if corpus else []
+    files = {
+        sample: (
+            Path(row["reference"]).read_text(encoding="utf-8"),
+            [h.text for h in combine(corpus_words, read_hotwords(row["hotwords"]) if isinstance(row["hotwords"], str) else [])],
+        )
+        for sample, row in sheet.iterrows()
+    }
     rows = []
     for name in ("without", "with"):
         pairs, scores = [], []
-        for sample, row in sheet.iterrows():
-            reference = Path(row["reference"]).read_text(encoding="utf-8")
+        for sample, (reference, hotwords) in files.items():
             transcript = (out / name / "results" / "transcripts" / f"{sample}.txt").read_text(encoding="utf-8")
-            own = row["hotwords"] if isinstance(row["hotwords"], str) else None
-            hotwords = [h.text for h in load_hotwords(corpus, own)]  # both runs count the same words
             pairs.append((reference, transcript, hotwords))
             scores.append(score(reference, transcript))
         hot = hotword_score(pairs)

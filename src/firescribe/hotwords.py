@@ -88,6 +88,7 @@ def checksum(hotwords: list[Hotword]) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def provenance(hotwords: list[Hotword]) -> dict:
-    """What the transcript's JSON records of the hotwords a file was decoded with."""
-    return {"count": len(hotwords), "sha256": checksum(hotwords)}
+def provenance(hotwords: list[Hotword], used: int) -> dict:
+    """What the transcript's JSON records of the hotwords a file was decoded with: how many
+    were given, the list's checksum, and how many the backend could use."""
+    return {"count": len(hotwords), "sha256": checksum(hotwords), "used": used}

@@ -80,7 +80,7 @@ class FireRedAedBackend:
             "precision": self.precision,
             "device": self.device,
             "options": self.options,
-            "hotwords": {**provenance(self.hotwords), "used": self.hotwords_used},
+            "hotwords": provenance(self.hotwords, self.hotwords_used),
         }
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:

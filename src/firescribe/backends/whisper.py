@@ -56,7 +56,7 @@ class WhisperBackend:
             "engine": "faster-whisper",
             "model": self.model_id,
             "options": self.options,
-            "hotwords": {**provenance(self.hotwords), "used": len(self.hotwords)},
+            "hotwords": provenance(self.hotwords, used=len(self.hotwords)),
         }
 
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
