@@ -27,7 +27,7 @@ rule all:
         # every chunk result is a target too, so a deleted or lost chunk is redone on rerun
         all_chunk_results,
         # strict: true makes the run fail if any input failed (see config/README.md)
-        "results/strict.ok" if config["strict"] else [],
+        "results/strict.ok" if SETTINGS.strict else [],
 
 
 include: "rules/extract.smk"

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import official  # noqa: E402  tests/official.py: random-weight checkpoints in the official format
+from support import official  # noqa: E402  tests/official.py: random-weight checkpoints in the official format
 
 from firescribe.fireredasr.loader import LoadedModel, load_model_dir  # noqa: E402
 from firescribe.fireredasr.ort import OnnxAed  # noqa: E402

@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import aed_l  # noqa: E402
-import media  # noqa: E402
+from support import media  # noqa: E402
 
 from firescribe.audio import open_pcm, read_span  # noqa: E402
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
-from firescribe.plan import PlanParams, cue_sized, make_batches, plan_audio, unit_seconds  # noqa: E402
-from firescribe.vad import VadParams, detect_speech  # noqa: E402
-from firescribe.workflow import default_config, max_gap_s, max_unit_s  # noqa: E402
+from firescribe.plan import make_batches, plan_audio, unit_seconds  # noqa: E402
+from firescribe.vad import detect_speech  # noqa: E402
+from firescribe.settings import default_settings  # noqa: E402
 
 BATCH_S = 120.0  # the ASR step's batch for FireRedASR-AED (workflow.batch_seconds)
 
@@ -65,10 +65,10 @@ def main() -> None:
     sentences, pauses = media.script(5, args.minutes * 60, media.PAUSED)
     media.speech_track(sentences, pauses, tmp / "talk.wav")
     pcm = open_pcm(tmp / "talk.wav")
-    config = default_config(backend="fireredasr-aed")
-    long = PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config))
-    plans = {"60 s units (cue_units: false)": long, "cue-sized (<= 7 s, the v1 default)": cue_sized(long, config["subtitles"]["max_cue_s"])}
-    speech = detect_speech(pcm, VadParams())
+    settings = default_settings(backend="fireredasr-aed")
+    long = settings.plan.for_model(word_times=True)
+    plans = {"60 s units (cue_units: false)": long, "cue-sized (<= 7 s, the v1 default)": settings.plan.for_model(word_times=False)}
+    speech = detect_speech(pcm, settings.vad)
     units = {name: plan_audio(pcm, speech, p) for name, p in plans.items()}
     audio_s = len(pcm) / 16000
     print(f"media {audio_s:.0f} s; AED-L random, beam {args.beam}, {args.tokens_per_second:g} steps per unit second, {args.threads} threads")

@@ -25,7 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import official  # noqa: E402  (the official code, and checkpoint building)
+from support import official  # noqa: E402  (the official code, and checkpoint building)
 
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
 from firescribe.fireredasr.loader import load_model_dir  # noqa: E402

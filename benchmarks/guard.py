@@ -29,17 +29,18 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import media  # noqa: E402
-import official  # noqa: E402
+from support import media  # noqa: E402
+from support import official  # noqa: E402
 
 from firescribe.asr import transcribe_chunk  # noqa: E402
 from firescribe.audio import open_pcm, to_float  # noqa: E402
 from firescribe.backends.fireredasr import FireRedAedBackend  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend  # noqa: E402
-from firescribe.guard import GuardParams, trips  # noqa: E402
-from firescribe.plan import PlanParams, plan_audio  # noqa: E402
-from firescribe.vad import VadParams, detect_speech  # noqa: E402
-from firescribe.workflow import default_config, max_gap_s, max_unit_s, stitch_pad_s  # noqa: E402
+from firescribe.guard import trips  # noqa: E402
+from firescribe.plan import plan_audio  # noqa: E402
+from firescribe.vad import detect_speech  # noqa: E402
+from firescribe.settings import default_settings  # noqa: E402
+from support.settings import firered_options  # noqa: E402
 
 
 def timed(fn):
@@ -55,17 +56,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
 
-    config = default_config()
-    guard = GuardParams(**config["guard"])
+    settings = default_settings()  # whisper's
+    guard = settings.asr.guard
     off = dataclasses.replace(guard, enabled=False)
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-guard-bench-"))
     sentences, pauses = media.script(1, args.minutes * 60, media.PAUSED)
     media.speech_track(sentences, pauses, tmp / "talk.wav")
     pcm = open_pcm(tmp / "talk.wav")
-    params = PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config), stitch=True, stitch_pad_s=stitch_pad_s(config))
-    units = plan_audio(pcm, detect_speech(pcm, VadParams()), params)
+    units = plan_audio(pcm, detect_speech(pcm, settings.vad), settings.plan)
     plan = {"units": units, "chunks": [list(range(len(units)))]}
-    whisper = WhisperBackend({"compute_type": "int8", "batch_size": 8, "beam_size": 5}, args.threads)
+    whisper = WhisperBackend(settings.asr.options, args.threads)
     print(f"talk: {len(pcm) / 16000 / 60:.1f} min, {len(units)} units; tiny.en int8, {args.threads} threads", flush=True)
 
     walls: dict[str, list[float]] = {"guard off": [], "guard on": []}
@@ -87,7 +87,7 @@ def main() -> None:
     subprocess.run(["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(tmp / "noise.wav"), "synth", "20", "brownnoise", "vol", "0.5"], check=True)
     noise = to_float(open_pcm(tmp / "noise.wav"))
     speech = to_float(pcm)[: 8 * 16000]
-    firered = FireRedAedBackend({"model_dir": str(official.make_model_dir(tmp / "small-aed")), "beam_size": 3}, args.threads)
+    firered = FireRedAedBackend(firered_options(official.make_model_dir(tmp / "small-aed")), args.threads)
     for case, backend, audio, lang in (("whisper, 20 s of noise", whisper, noise, "en"), ("FireRedASR-AED small random, 8 s (loops)", firered, speech, "zh")):
         first, decode_s = timed(lambda: backend.transcribe([audio], lang)[0])
         second, redecode_s = timed(lambda: backend.redecode(audio, lang, guard))

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import aed_l  # noqa: E402
-import media  # noqa: E402
+from support import media  # noqa: E402
 
 from firescribe.audio import open_pcm  # noqa: E402
 from firescribe.backends.fireredasr import compile_hotwords  # noqa: E402

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import punc_official  # noqa: E402
+from support import punc_official  # noqa: E402
 
 from firescribe.punctuation import FireRedPunc, PunctuationParams, punctuate_segments  # noqa: E402
 from firescribe.threads import pin_threads  # noqa: E402
@@ -70,12 +70,12 @@ def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
 
     import aed_l
     import cue_units
-    import media
+    from support import media
 
     from firescribe.audio import open_pcm
-    from firescribe.plan import PlanParams, cue_sized, plan_audio
-    from firescribe.vad import VadParams, detect_speech
-    from firescribe.workflow import default_config, max_gap_s, max_unit_s
+    from firescribe.plan import plan_audio
+    from firescribe.settings import default_settings
+    from firescribe.vad import detect_speech
 
     loaded, variants = aed_l.load(["onnx-int8"], threads)
     model = variants["onnx-int8"]
@@ -83,9 +83,9 @@ def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
     sentences, pauses = media.script(5, minutes * 60, media.PAUSED)
     media.speech_track(sentences, pauses, tmp / "talk.wav")
     pcm = open_pcm(tmp / "talk.wav")
-    config = default_config(backend="fireredasr-aed")
-    params = cue_sized(PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config)), config["subtitles"]["max_cue_s"])
-    units = plan_audio(pcm, detect_speech(pcm, VadParams()), params)
+    settings = default_settings(backend="fireredasr-aed")
+    params = settings.plan.for_model(word_times=False)  # FireRedASR-AED v1: cue-sized units
+    units = plan_audio(pcm, detect_speech(pcm, settings.vad), params)
     cue_units.decode(model, loaded.features, pcm, [[(0.0, 2.0)]], 3, 1.0)  # warm-up
     return cue_units.decode(model, loaded.features, pcm, units, 3, 4.0), len(pcm) / 16000
 

@@ -20,16 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 WORKER = r"""
-import sys, warnings
+import dataclasses, sys, warnings
 warnings.filterwarnings("ignore")
 import numpy as np, torch
 torch.set_num_threads(1)
 from firescribe.backends.fireredasr import FireRedAedBackend
+from firescribe.settings import default_settings
 model_dir, variant, prepared = sys.argv[1:4]
 runtime, precision = ("onnxruntime", variant[5:]) if variant.startswith("onnx-") else ("torch", variant)
-options = {"model_dir": model_dir, "runtime": runtime, "precision": precision, "beam_size": 3, "decode_max_len": 8}
+section = {"model_dir": model_dir, "runtime": runtime, "precision": precision, "decode_max_len": 8}
+options = default_settings(backend="fireredasr-aed", fireredasr_aed=section).asr.options
 if runtime == "onnxruntime":
-    options["prepared_dir"] = prepared
+    options = dataclasses.replace(options, prepared_dir=prepared)
 backend = FireRedAedBackend(options, threads=1)  # as an ASR job loads it
 audio = (np.random.default_rng(0).standard_normal(160000) * 3000).astype(np.int16)
 backend.transcribe([audio], None)

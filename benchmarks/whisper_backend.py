@@ -24,7 +24,6 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +32,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import media  # noqa: E402
+from support import media  # noqa: E402
 
 from firescribe.accuracy import score  # noqa: E402
 from firescribe.asr import transcribe_chunk  # noqa: E402
 from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, to_float  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
-from firescribe.plan import PlanParams, plan_audio  # noqa: E402
-from firescribe.vad import VadParams, detect_speech  # noqa: E402
-from firescribe.guard import GuardParams  # noqa: E402
-from firescribe.workflow import default_config, max_gap_s, max_unit_s, stitch_pad_s  # noqa: E402
+from firescribe.plan import plan_audio  # noqa: E402
+from firescribe.vad import detect_speech  # noqa: E402
+from firescribe.settings import default_settings  # noqa: E402
 
 # imported before any timing, as faster-whisper's own modules are (silero-vad's segment rules
 # import torch: ~1.5 s, once per process)
@@ -53,17 +51,16 @@ def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int,
     """The workflow's whisper path with its defaults: VAD, plan (speech-only units by default,
     ``stitch=False`` for contiguous units across pauses up to 3 s), then the ASR step's own
     code (length-sorted batches filling ``batch_size`` clips) on one chunk of all units."""
-    backend = WhisperBackend({"compute_type": compute_type, "batch_size": batch_size, "beam_size": beam}, threads)
-    guard = GuardParams(**default_config()["guard"])  # the workflow's default guard
+    # the workflow's defaults, with this run's model options and stitching
+    settings = default_settings(whisper={"compute_type": compute_type, "batch_size": batch_size, "beam_size": beam}, plan={"stitch": stitch})
+    backend = WhisperBackend(settings.asr.options, threads)
     t = time.monotonic()
     pcm = open_pcm(wav)
-    speech = detect_speech(pcm, VadParams())
+    speech = detect_speech(pcm, settings.vad)
     print(f"  ours: VAD {time.monotonic() - t:.1f} s", flush=True)
-    config = {"backend": "whisper", "plan": {"stitch": stitch}, "vad": asdict(VadParams())}  # the workflow's defaults
-    params = PlanParams(max_unit_s=max_unit_s(config), max_gap_s=max_gap_s(config), stitch=stitch, stitch_pad_s=stitch_pad_s(config))
-    units = plan_audio(pcm, speech, params)
+    units = plan_audio(pcm, speech, settings.plan)
     plan = {"units": units, "chunks": [list(range(len(units)))]}
-    doc = transcribe_chunk(backend, str(wav), plan, 0, "en", batch_size * 30.0, guard)  # the workflow's default batch
+    doc = transcribe_chunk(backend, str(wav), plan, 0, "en", settings.asr.batch_seconds, settings.asr.guard)
     return " ".join(s["text"] for u in doc["units"] for s in u["segments"]), time.monotonic() - t
 
 

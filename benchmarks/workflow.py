@@ -33,11 +33,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import media  # noqa: E402
+from support import media  # noqa: E402
 
 from firescribe.plan import make_batches, padding_fraction  # noqa: E402
 from firescribe.report import stage_seconds  # noqa: E402
-from firescribe.workflow import batch_seconds  # noqa: E402
+from firescribe.settings import default_settings  # noqa: E402
 
 OVERHEAD = ["extract", "vad", "plan", "merge"]
 
@@ -136,7 +136,7 @@ def main() -> None:
     # padding: units batched in time order, a fixed count per batch (the old script's way),
     # against length-sorted batches filled up to the audio budget (what the ASR step does)
     durations = r["durations"]
-    budget = batch_seconds({"backend": args.backend, "plan": {}, "whisper": {"batch_size": 8}})
+    budget = default_settings(backend=args.backend).asr.batch_seconds
     fixed = [list(range(i, min(i + 8, len(durations)))) for i in range(0, len(durations), 8)]
     print(f"\npadding (share of computed audio that is padding) over these {len(durations)} units: "
           f"time order, 8 per batch {100 * padding_fraction(durations, fixed):.1f}%; "

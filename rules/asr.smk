@@ -9,7 +9,8 @@ rule model_info:
     conda:
         "../envs/firescribe.yaml"
     params:
-        options=lambda wildcards: backend_options(config),
+        # the backend's options as in a run without hotword lists (as before: no re-run)
+        options=options_params(Settings.from_config(config, hotwords=False).asr.options),
     script:
         "../scripts/model_info.py"
 
@@ -27,7 +28,7 @@ rule prepare_model:
         "results/benchmarks/prepare_model/{variant}.tsv"
     conda:
         "../envs/firescribe.yaml"
-    threads: config["asr"]["threads"]
+    threads: SETTINGS.placement.threads
     resources:
         mem_mb=16000,
     params:
@@ -41,7 +42,7 @@ rule asr:
     input:
         wav="results/work/audio/{sample}.wav",
         plan="results/work/plan/{sample}.json",
-        model=f"results/work/model/{config['backend']}.json",
+        model=f"results/work/model/{SETTINGS.backend}.json",
         prepared=prepared_model_input,
         # the corpus's hotword list and the file's own: editing one re-runs the files it covers
         hotwords=hotword_lists,
@@ -53,16 +54,16 @@ rule asr:
         "results/benchmarks/asr/{sample}/{chunk}.tsv"
     conda:
         "../envs/firescribe.yaml"
-    threads: config["asr"]["threads"]
+    threads: SETTINGS.placement.threads
     resources:
         mem_mb=4000,
         # GPU jobs: cap them with `--resources gpu=2 gpu_mem_mb=24000` (see README)
         gpu=gpu_job,
         gpu_mem_mb=lambda wildcards: (
-            config["asr"]["gpu_mem_mb"] if gpu_job(wildcards) else 0
+            SETTINGS.placement.gpu_mem_mb if gpu_job(wildcards) else 0
         ),
     params:
-        asr=asr_params(),
+        asr=SETTINGS.asr.params(),
         language=sample_language,
         gpu_locks="results/work/gpu-locks",
     script:

@@ -1,4 +1,5 @@
 import json
+from dataclasses import asdict
 
 from snakemake.utils import min_version, validate
 
@@ -6,20 +7,12 @@ from firescribe.gpu import is_gpu_chunk
 from firescribe.hotwords import read_hotwords
 from firescribe.merge import FORMATS
 from firescribe.samples import load_samples
-from firescribe.fireredasr.prepare import VARIANTS
-from firescribe.workflow import (
-    backend_options,
-    batch_seconds,
-    max_gap_s,
-    max_unit_s,
-    prepared_model,
-    stitch,
-    stitch_pad_s,
-)
+from firescribe.settings import FIREREDASR_VARIANTS, Settings, options_params
 
 min_version("9.0")
 
 
+# the schema fills in every default (the one place they live)
 validate(config, "../config/schemas/config.schema.yaml", set_default=True)
 
 
@@ -30,11 +23,14 @@ HOTWORD_LISTS = {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}
 for hotword_list in HOTWORD_LISTS:
     read_hotwords(hotword_list)
 
+# the typed config (firescribe.settings): what shapes results, apart from where jobs run
+SETTINGS = Settings.from_config(config, hotwords=bool(HOTWORD_LISTS))
+
 
 wildcard_constraints:
     sample=r"[^/]+",
     chunk=r"\d{4}",
-    variant="|".join(VARIANTS),
+    variant="|".join(FIREREDASR_VARIANTS),
 
 
 def media_path(wildcards):
@@ -43,15 +39,13 @@ def media_path(wildcards):
 
 def sample_language(wildcards):
     lang = SAMPLES.loc[wildcards.sample, "language"]
-    return lang if isinstance(lang, str) and lang else config["language"]
+    return lang if isinstance(lang, str) and lang else SETTINGS.language
 
 
 def hotword_lists(wildcards):
     """The hotword lists of a file: the corpus's (config hotwords), then its own (sample sheet)."""
     own = SAMPLES.loc[wildcards.sample, "hotwords"]
-    return [
-        path for path in (config["hotwords"], own) if isinstance(path, str) and path
-    ]
+    return [path for path in (SETTINGS.hotwords, own) if isinstance(path, str) and path]
 
 
 def chunks_of(sample):
@@ -78,8 +72,10 @@ def references():
 
 def gpu_job(wildcards):
     """1 if this chunk runs as a GPU job (asr.device cuda/auto, asr.gpu_share of the chunks)."""
-    asr = config["asr"]
-    return int(is_gpu_chunk(int(wildcards.chunk), asr["device"], asr["gpu_share"]))
+    placement = SETTINGS.placement
+    return int(
+        is_gpu_chunk(int(wildcards.chunk), placement.device, placement.gpu_share)
+    )
 
 
 def released_model_files(wildcards):
@@ -92,44 +88,14 @@ def released_model_files(wildcards):
 
 def prepared_model_input(wildcards):
     """The prepared model folder the ASR jobs run from, if the config's variant has one."""
-    return prepared_model(config) or []
-
-
-def punctuation_on():
-    """Whether the merge step punctuates (a FireRedPunc folder given, for this backend)."""
-    from firescribe.punctuation import PunctuationParams
-
-    return PunctuationParams(**config["punctuation"]).applies_to(config["backend"])
+    return SETTINGS.asr.options.prepared_dir or []
 
 
 def punctuation_model_files(wildcards):
     """The released FireRedPunc files the merge step reads, when it punctuates."""
     from firescribe.punctuation import MODEL_FILES
 
-    model_dir = config["punctuation"]["model_dir"]
-    return [f"{model_dir}/{name}" for name in MODEL_FILES] if punctuation_on() else []
-
-
-def vad_params():
-    return config["vad"]
-
-
-def plan_params():
-    return {
-        "max_unit_s": max_unit_s(config),
-        "max_gap_s": max_gap_s(config),
-        "chunk_s": config["plan"]["chunk_minutes"] * 60.0,
-        "stitch": stitch(config),
-        "stitch_pad_s": stitch_pad_s(config),
-        "cue_units": config["plan"]["cue_units"],
-        "max_cue_s": config["subtitles"]["max_cue_s"],
-    }
-
-
-def asr_params():
-    return {
-        "backend": config["backend"],
-        "options": backend_options(config, hotwords=bool(HOTWORD_LISTS)),
-        "batch_seconds": batch_seconds(config),
-        "guard": config["guard"],
-    }
+    model_dir = SETTINGS.punctuation.model_dir
+    return (
+        [f"{model_dir}/{name}" for name in MODEL_FILES] if SETTINGS.punctuates else []
+    )

@@ -20,14 +20,14 @@ rule merge:
     conda:
         "../envs/firescribe.yaml"
     # FireRedPunc's BERT gets the ASR jobs' threads; without punctuation, one
-    threads: config["asr"]["threads"] if punctuation_on() else 1
+    threads: SETTINGS.placement.threads if SETTINGS.punctuates else 1
     params:
         # the media path as given (relative to the input folder or as in the sample sheet)
         source=lambda wildcards: SAMPLES.loc[wildcards.sample, "source"],
-        punctuation=config["punctuation"],
-        subtitles=config["subtitles"],
-        vad=vad_params(),
-        plan=plan_params(),
-        asr=asr_params(),
+        punctuation=asdict(SETTINGS.punctuation),
+        subtitles=asdict(SETTINGS.subtitles),
+        vad=asdict(SETTINGS.vad),
+        plan=asdict(SETTINGS.plan),
+        asr=SETTINGS.asr.params(),
     script:
         "../scripts/merge.py"

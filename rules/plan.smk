@@ -4,7 +4,7 @@ checkpoint plan:
         wav="results/work/audio/{sample}.wav",
         segments="results/work/vad/{sample}.tsv",
         # whether the model gives word times (cue-sized units where it does not)
-        model=f"results/work/model/{config['backend']}.json",
+        model=f"results/work/model/{SETTINGS.backend}.json",
     output:
         plan="results/work/plan/{sample}.json",
     log:
@@ -15,6 +15,6 @@ checkpoint plan:
         "../envs/firescribe.yaml"
     threads: 1
     params:
-        plan=plan_params(),
+        plan=asdict(SETTINGS.plan),
     script:
         "../scripts/plan.py"

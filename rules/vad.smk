@@ -12,6 +12,6 @@ rule vad:
         "../envs/firescribe.yaml"
     threads: 1
     params:
-        vad=vad_params(),
+        vad=asdict(SETTINGS.vad),
     script:
         "../scripts/vad.py"

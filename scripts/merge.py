@@ -10,6 +10,7 @@ from firescribe.workflow import setup_logging  # noqa: E402
 
 setup_logging(snakemake.log[0])
 
+# what the transcript records of how it was made
 params = {"vad": snakemake.params.vad, "plan": snakemake.params.plan, "asr": snakemake.params.asr, "punctuation": snakemake.params.punctuation}
 run_merge(
     snakemake.wildcards.sample,

@@ -10,8 +10,10 @@ import subprocess
 import pandas as pd
 import pytest
 
-import media
-from conftest import snakemake
+from support import media
+from support.workflow import snakemake
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 
 def ffmpeg(*args: str) -> None:

@@ -12,11 +12,13 @@ import json
 
 import pytest
 
-import media
-from conftest import snakemake
+from support import media
+from support.workflow import snakemake
 from firescribe.accuracy import score
 from firescribe.audio import open_pcm, to_float
 from firescribe.backends.whisper import resolve_model
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 # the bound: our WER at most 2 points above the peer's on the same audio
 WER_MARGIN = 0.02

@@ -4,7 +4,11 @@ the config found beside the Snakefile."""
 import subprocess
 import sys
 
-from conftest import REPO
+import pytest
+
+from support.workflow import REPO
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 
 def test_directory_run_from_another_folder(tmp_path):
@@ -26,7 +30,7 @@ def test_a_moved_or_shared_corpus_gives_identical_transcripts(tmp_path):
     import json
     import shutil
 
-    from conftest import snakemake
+    from support.workflow import snakemake
 
     for place in ("a", "b"):
         shutil.copytree(REPO / "example" / "media", tmp_path / place / "videos")

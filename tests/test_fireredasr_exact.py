@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-import official
+from support import official
 from firescribe.audio import open_pcm, to_float
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.errors import ModelFileError
 from firescribe.fireredasr.loader import load_model_dir
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 TEXTS = [
     "The quick brown fox jumps over the lazy dog.",

@@ -90,9 +90,10 @@ def test_other_errors_are_not_mistaken_for_out_of_memory():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.media_tools
 def test_workflow_on_gpu(tmp_path):
-    import media
-    from conftest import snakemake
+    from support import media
+    from support.workflow import snakemake
 
     media_dir = tmp_path / "media"
     media_dir.mkdir()

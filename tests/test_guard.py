@@ -9,13 +9,14 @@ import subprocess
 
 import pytest
 
-import media
-import official
+from support import media
+from support import official
 from firescribe.asr import transcribe_chunk
 from firescribe.guard import GuardParams, compression_ratio, cut_loops, find_loop, guard_unit, tokens, trips
-from firescribe.workflow import default_config
+from firescribe.settings import default_settings
+from support.settings import firered_options, whisper_options
 
-GUARD = GuardParams(**default_config()["guard"])
+GUARD = default_settings().asr.guard
 OFF = dataclasses.replace(GUARD, enabled=False)
 
 
@@ -99,10 +100,11 @@ def talk(tmp_path_factory):
     return {"root": root, "wav": str(root / "talk.wav"), "plan": {"units": units, "chunks": [[0, 1, 2]]}}
 
 
+@pytest.mark.media_tools
 def test_whisper_text_on_noise_is_caught_and_speech_untouched(talk):
     from firescribe.backends.whisper import WhisperBackend
 
-    backend = WhisperBackend({"compute_type": "int8", "batch_size": 8, "beam_size": 5}, threads=2)
+    backend = WhisperBackend(whisper_options(), threads=2)
     off = transcribe_chunk(backend, talk["wav"], talk["plan"], 0, "en", 240.0, OFF)
     on = transcribe_chunk(backend, talk["wav"], talk["plan"], 0, "en", 240.0, GUARD)
     print(unit_texts(off), unit_texts(on), [u.get("guard") for u in on["units"]])
@@ -114,11 +116,12 @@ def test_whisper_text_on_noise_is_caught_and_speech_untouched(talk):
         assert unit["segments"] == [] or "no_speech" not in unit["guard"]["tripped_after"]
 
 
+@pytest.mark.media_tools
 def test_fireredasr_loop_is_redecoded_then_cut(talk):
     from firescribe.backends.fireredasr import FireRedAedBackend
 
     model_dir = official.make_model_dir(talk["root"] / "model")
-    backend = FireRedAedBackend({"model_dir": str(model_dir), "beam_size": 3}, threads=2)
+    backend = FireRedAedBackend(firered_options(model_dir), threads=2)
     plan = {"units": talk["plan"]["units"][:1], "chunks": [[0]]}
     off = transcribe_chunk(backend, talk["wav"], plan, 0, "zh", 120.0, OFF)
     assert find_loop([t for t, _, _ in tokens(unit_texts(off)[0])], GUARD.loop_tokens), "the random model loops"

@@ -8,6 +8,7 @@ they cause false alarms): benchmarks/hotword_recall.py measures that on a user's
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 
@@ -15,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-import media
-import official
+from support import media, official
+from support.settings import firered_options, whisper_options
 from firescribe.fireredasr.beam_search import BeamParams, beam_search
 from firescribe.fireredasr.context import ROOT, ContextGraph
 from firescribe.fireredasr.loader import load_model_dir
@@ -240,20 +241,20 @@ def test_torch_and_onnx_runtime_give_the_same_tokens_with_hotwords(model, tmp_pa
 def test_the_backend_skips_hotwords_outside_the_vocabulary(spm_dir, caplog):
     from firescribe.backends.fireredasr import FireRedAedBackend
 
-    options = {"model_dir": str(spm_dir), "decode_max_len": 5, "hotword_weight": 1.5}
+    options = firered_options(spm_dir, decode_max_len=5)
     hotwords = [Hotword("丁七"), Hotword("Snakemake"), Hotword("カタカナ"), Hotword("丁", 0.0)]
     with caplog.at_level(logging.WARNING):
         backend = FireRedAedBackend(options, threads=1, hotwords=hotwords)
     assert "'カタカナ' skipped" in caplog.text
     assert backend.describe()["hotwords"] == {"count": 4, "sha256": checksum(hotwords), "used": 2}
-    nothing = FireRedAedBackend({**options, "hotword_weight": 0.0}, threads=1, hotwords=hotwords[:2])
+    nothing = FireRedAedBackend(dataclasses.replace(options, hotword_weight=0.0), threads=1, hotwords=hotwords[:2])
     assert nothing.context is None  # weight 0: the official search
 
 
 # ---------------------------------------------------------------- whisper
 
 
-WHISPER = {"model": "bundled:tiny.en", "compute_type": "int8", "beam_size": 5, "batch_size": 8}
+WHISPER = whisper_options()
 TERMS = ["Firescribe", "Snakemake", "Xiaoming Zhang", "Kubernetes", "Qwen", "vLLM", "Hangzhou", "FireRedASR"]
 SAID = [
     "Our new tool is called Firescribe and it runs on Snakemake.",
@@ -263,6 +264,7 @@ SAID = [
 ]
 
 
+@pytest.mark.media_tools
 def test_whisper_spells_the_hotwords_it_is_given(tmp_path):
     """tiny.en (a trained model) on synthesized speech, batched as the workflow runs it: with
     the hotwords as its prompt it spells most of the names it misheard without them, and
@@ -295,6 +297,7 @@ def test_occurrences_and_hotword_score():
     assert (score.in_reference, score.found, score.false_alarms, score.recall) == (2, 1, 2, 0.5)
 
 
+@pytest.mark.media_tools
 def test_the_recall_script_measures_the_gain_on_a_users_sheet(tmp_path):
     """benchmarks/hotword_recall.py as the README shows it, on a sheet of synthesized speech
     with references, whisper tiny.en (the default config): the run with hotwords finds more
@@ -304,7 +307,7 @@ def test_the_recall_script_measures_the_gain_on_a_users_sheet(tmp_path):
 
     import pandas as pd
 
-    from conftest import REPO
+    from support.workflow import REPO
 
     lines = ["sample\tpath\treference"]
     for i, sentence in enumerate(SAID + media.SENTENCES[:1]):

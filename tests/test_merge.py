@@ -2,11 +2,13 @@
 
 import dataclasses
 
-from firescribe.loudness import Loudness
-from firescribe.merge import CueParams, pause_breaks, snap_to_speech, words_to_cues, wrap
-from firescribe.workflow import default_config
+import pytest
 
-DEFAULT = CueParams(**default_config()["subtitles"])
+from firescribe.loudness import Loudness
+from firescribe.merge import pause_breaks, snap_to_speech, words_to_cues, wrap
+from firescribe.settings import default_settings
+
+DEFAULT = default_settings().subtitles
 
 
 def words(spec):
@@ -37,11 +39,12 @@ def _spread(text: str, start: float, end: float) -> list[dict]:
     return [{"text": " " + t, "start": start + i * step, "end": start + (i + 1) * step} for i, t in enumerate(toks)]
 
 
+@pytest.mark.media_tools
 def test_long_cue_splits_at_the_pause_heard_in_the_audio(tmp_path):
     """Two unpunctuated sentences 0.45 s apart whose word timestamps show no gap (the
     pause is shared out to the words either side, as faster-whisper does): the audio
     tells where the pause is, and the cue is cut there, not at the length limit."""
-    import media
+    from support import media
 
     a, b = "He opened the window to let some fresh air into the room", "Music can change the mood of a room in a few seconds"
     utts = media.speech_track([a, b], [0.45, 0.2], tmp_path / "two.wav")

@@ -19,8 +19,9 @@ from firescribe.fireredasr.errors import ModelFileError
 from firescribe.fireredasr.loader import load_model_dir
 from firescribe.fireredasr.ort import OnnxAed
 from firescribe.fireredasr.prepare import prepare, read_manifest
-from firescribe.workflow import model_variant, prepared_model
-from official import make_model_dir
+from firescribe.settings import default_settings
+from support.official import make_model_dir
+from support.settings import firered_options
 from test_precision import MAX_REL_ERR, rel_err
 
 
@@ -114,21 +115,25 @@ def test_a_prepared_folder_for_another_variant_is_refused(prepared):
 
 
 def test_config_picks_the_prepared_folder():
-    config = {"backend": "fireredasr-aed", "asr": {"device": "cpu"}, "fireredasr_aed": {"runtime": "onnxruntime", "precision": "int8"}}
-    assert prepared_model(config) == "results/work/model/fireredasr-aed/onnxruntime-int8"
-    assert prepared_model(config | {"fireredasr_aed": {"runtime": "torch", "precision": "int8"}}) is None
-    assert prepared_model(config | {"backend": "whisper"}) is None
+    def prepared_dir(**given):
+        return default_settings(**given).asr.options.prepared_dir
+
+    onnx = {"backend": "fireredasr-aed", "fireredasr_aed": {"runtime": "onnxruntime", "precision": "int8"}}
+    assert prepared_dir(**onnx) == "results/work/model/fireredasr-aed/onnxruntime-int8"
+    assert prepared_dir(backend="fireredasr-aed", fireredasr_aed={"runtime": "torch", "precision": "int8"}) is None
+    assert prepared_dir(backend="fireredasr-aed", fireredasr_aed={"precision": "fp16"}) == "results/work/model/fireredasr-aed/torch-fp16"
+    assert prepared_dir(backend="whisper") is None
     # GPU jobs of such a run use torch fp16; the CPU jobs' ONNX variant is still prepared
-    assert prepared_model(config | {"asr": {"device": "auto"}}) == "results/work/model/fireredasr-aed/onnxruntime-int8"
+    assert prepared_dir(**onnx, asr={"device": "auto"}) == "results/work/model/fireredasr-aed/onnxruntime-int8"
     with pytest.raises(ValueError, match="not available"):
-        model_variant(config | {"fireredasr_aed": {"runtime": "onnxruntime", "precision": "fp16"}})
+        default_settings(backend="fireredasr-aed", fireredasr_aed={"runtime": "onnxruntime", "precision": "fp16"})
 
 
 def _onnx_backend(prepared, device: str):
     from firescribe.backends.fireredasr import FireRedAedBackend
 
     ours, out = prepared
-    options = {"model_dir": str(ours.model_dir), "runtime": "onnxruntime", "precision": "int8", "prepared_dir": str(out["onnxruntime-int8"]), "decode_max_len": 6}
+    options = firered_options(ours.model_dir, runtime="onnxruntime", precision="int8", prepared_dir=str(out["onnxruntime-int8"]), decode_max_len=6)
     return FireRedAedBackend(options, threads=1, device=device)
 
 

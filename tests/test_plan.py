@@ -1,6 +1,7 @@
 """Planning invariants: unit length limit, no speech lost or duplicated, chunks cover all units
 once; stitched units map their times back to the media."""
 
+import dataclasses
 import random
 
 import numpy as np
@@ -17,6 +18,14 @@ from firescribe.plan import (
     split_long,
     unit_seconds,
 )
+from firescribe.settings import default_settings
+
+# contiguous 60 s units, pauses up to 1 s merged: FireRedASR-AED's defaults
+FIRERED = default_settings(backend="fireredasr-aed").plan
+
+
+def plan_params(**given) -> PlanParams:
+    return dataclasses.replace(FIRERED, **given)
 
 
 def random_segments(rng: random.Random, n: int) -> list[tuple[float, float]]:
@@ -40,7 +49,7 @@ def test_units_respect_limit_and_keep_all_speech(seed, max_unit_s, stitch):
     segs = random_segments(rng, rng.randint(1, 40))
     duration = segs[-1][1] + 1
     energy = np.random.default_rng(seed).random(int(duration / 0.01) + 1).astype(np.float32)
-    params = PlanParams(max_unit_s=max_unit_s, max_gap_s=1.0, stitch=stitch, stitch_pad_s=0.3)
+    params = plan_params(max_unit_s=max_unit_s, max_gap_s=1.0, stitch=stitch, stitch_pad_s=0.3)
     units = make_units(segs, params, energy, duration=duration)
 
     assert all(unit_seconds(u) <= max_unit_s + 1e-6 for u in units)
@@ -69,12 +78,12 @@ def test_units_respect_limit_and_keep_all_speech(seed, max_unit_s, stitch):
 
 def test_neighbours_merge_only_across_short_gaps():
     segs = [(0.0, 2.0), (2.5, 4.0), (8.0, 9.0)]
-    assert make_units(segs, PlanParams(max_unit_s=30, max_gap_s=1.0)) == [[(0.0, 4.0)], [(8.0, 9.0)]]
+    assert make_units(segs, plan_params(max_unit_s=30, max_gap_s=1.0)) == [[(0.0, 4.0)], [(8.0, 9.0)]]
 
 
 def test_stitched_units_cut_pauses_and_keep_pads():
     segs = [(1.0, 3.0), (3.5, 5.0), (9.0, 20.0), (40.0, 55.0)]
-    params = PlanParams(max_unit_s=30, stitch=True, stitch_pad_s=0.3)
+    params = plan_params(max_unit_s=30, stitch=True, stitch_pad_s=0.3)
     # 3.0-3.5 is shorter than two pads: kept whole; 5.3-8.7 and 20.3-39.7 are cut out
     assert make_units(segs, params, duration=55.1) == [[(0.7, 5.3), (8.7, 20.3)], [(39.7, 55.1)]]
 
@@ -107,7 +116,7 @@ def test_split_without_energy_cuts_at_limit():
 @pytest.mark.parametrize("seed", range(20))
 def test_chunks_cover_every_unit_exactly_once(seed):
     rng = random.Random(seed)
-    units = make_units(random_segments(rng, rng.randint(1, 60)), PlanParams(max_unit_s=30))
+    units = make_units(random_segments(rng, rng.randint(1, 60)), plan_params(max_unit_s=30))
     chunk_s = rng.choice([10.0, 60.0, 600.0])
     seconds = [unit_seconds(u) for u in units]
     chunks = make_chunks(seconds, chunk_s)
@@ -120,7 +129,7 @@ def test_chunks_cover_every_unit_exactly_once(seed):
 
 
 def test_no_units_no_chunks():
-    assert make_units([], PlanParams()) == []
+    assert make_units([], FIRERED) == []
     assert make_chunks([], 600) == []
 
 

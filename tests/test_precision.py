@@ -15,7 +15,7 @@ from torch import nn
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.loader import load_model_dir
 from firescribe.fireredasr.precision import to_precision
-from official import SMALL, make_model_dir
+from support.official import SMALL, make_model_dir
 
 # int8 weights (per tensor) and activations (per batch) carry ~0.5% error per layer; through
 # 2+2 layers this measured 1-3% (relative L2) on the encoder output and the logits.

@@ -11,7 +11,7 @@ import random
 import pytest
 import torch
 
-import punc_official
+from support import punc_official
 from firescribe.punctuation import FireRedPunc, PunctuationModelError, fix_text, restore_unknown
 
 pytestmark = pytest.mark.skipif(not punc_official.available(), reason="../shared/reference/fireredpunc-official not found")

@@ -15,9 +15,11 @@ import pandas as pd
 import pytest
 from matplotlib import image
 
-import media
-from conftest import snakemake
+from support import media
+from support.workflow import snakemake
 from firescribe.accuracy import tokens
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -11,8 +11,10 @@ import time
 
 import pytest
 
-import media
-from conftest import REPO, snakemake
+from support import media
+from support.workflow import REPO, snakemake
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 FILES = ["json", "txt", "srt", "vtt", "tsv"]
 

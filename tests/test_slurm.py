@@ -10,13 +10,14 @@ import re
 
 import pytest
 
-import media
-from conftest import REPO, snakemake
-from slurm_cluster import missing_tools, single_node_cluster
+from support import media
+from support.workflow import REPO, snakemake
+from support.slurm_cluster import missing_tools, single_node_cluster
 
-pytestmark = pytest.mark.skipif(
-    bool(missing_tools()), reason=f"Slurm not installed (missing {missing_tools()}; Debian: apt-get install slurm-wlm munge)"
-)
+pytestmark = [
+    pytest.mark.media_tools,  # makes media with espeak-ng, sox, ffmpeg
+    pytest.mark.skipif(bool(missing_tools()), reason=f"Slurm not installed (missing {missing_tools()}; Debian: apt-get install slurm-wlm munge)"),
+]
 FORMATS = ["json", "txt", "srt", "vtt", "tsv"]
 
 

@@ -14,8 +14,10 @@ import jiwer
 import pysubs2
 import pytest
 
-import media
-from conftest import snakemake
+from support import media
+from support.workflow import snakemake
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 # tiny.en on espeak-ng's synthetic voice, speech-only units: we measured WER 0.07-0.09 on
 # these two files with CTranslate2's GENERIC, AVX and AVX2 kernels (errors are on names and

@@ -12,9 +12,11 @@ import re
 import pysubs2
 import pytest
 
-import media
-import official
-from conftest import snakemake
+from support import media
+from support import official
+from support.workflow import snakemake
+
+pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
 
 def transcribe_talk(root, version: int, pauses: list[float], guard: bool = True, plan: dict | None = None, **fireredasr_aed) -> dict:
@@ -100,7 +102,7 @@ def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
     """punctuation.model_dir set on a finished run: only the merge (and what follows) reruns,
     not the ASR; each v1 segment's text is the official FireRedPunc's punctuation of the
     ASR text, batched as configured."""
-    import punc_official
+    from support import punc_official
 
     if not punc_official.available():
         pytest.skip("../shared/reference/fireredpunc-official not found")

@@ -22,6 +22,7 @@ from firescribe.hotwords import Hotword
 from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
 from firescribe.plan import Stitching, make_batches, plan_units, unit_seconds
+from firescribe.settings import BACKENDS, AsrSettings, Placement
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +128,11 @@ def run_chunk(
 
 @contextlib.contextmanager
 def asr_decoder(
-    params: dict, placement: dict, threads: int, gpu_job: bool, gpu_mem_mb: int, lock_dir: str, hotwords: list[Hotword] = ()
+    asr: AsrSettings, placement: Placement, threads: int, gpu_job: bool, gpu_mem_mb: int, lock_dir: str, hotwords: list[Hotword] = ()
 ) -> Iterator[Decoder]:
-    """The decoder of one ASR job, biased towards the file's ``hotwords``. ``params``: what
-    shapes the results (backend and its options); ``placement``: where it runs (config ``asr``:
-    ``device``, ``gpus``), kept apart so that moving a run to other GPUs re-runs nothing. A GPU
+    """The decoder of one ASR job, biased towards the file's ``hotwords``. ``asr``: what
+    shapes the results (backend and its options); ``placement``: where it runs (``device``,
+    ``gpus``), kept apart so that moving a run to other GPUs re-runs nothing. A GPU
     job claims a free GPU slot (not under Slurm, which assigns the GPU itself), keeps inside its
     memory budget, and falls back to the CPU on out-of-memory; with no free slot or no CUDA it
     runs on the CPU."""
@@ -139,19 +140,19 @@ def asr_decoder(
     from firescribe import gpu as gpus
 
     def load(device: str) -> Backend:
-        return load_backend(params["backend"], params["options"], threads=threads, device=device, hotwords=hotwords)
+        return load_backend(asr.backend, asr.options, threads=threads, device=device, hotwords=hotwords)
 
     with contextlib.ExitStack() as stack:
         device = "cpu"
         if gpu_job:
-            slot = None if gpus.under_slurm() else stack.enter_context(gpus.gpu_slot(lock_dir, placement["gpus"]))
+            slot = None if gpus.under_slurm() else stack.enter_context(gpus.gpu_slot(lock_dir, list(placement.gpus)))
             if slot is not None:
                 gpus.use_gpu(slot)
             if slot is not None or gpus.under_slurm():
-                device = placement["device"]
+                device = placement.device
         backend = load(device)
         on_gpu = getattr(backend, "device", "cpu") == "cuda"
-        if on_gpu and params["backend"] != "whisper":
-            gpus.limit_memory(gpu_mem_mb)  # PyTorch engines; CTranslate2 has no such limit
+        if on_gpu and BACKENDS[asr.backend].gpu_memory_cap:
+            gpus.limit_memory(gpu_mem_mb)
         log.info("asr job on %s", "GPU" if on_gpu else "CPU")
         yield Decoder(backend, cpu_fallback=(lambda: load("cpu")) if on_gpu else None)

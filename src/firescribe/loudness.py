@@ -9,6 +9,7 @@ import numpy as np
 from firescribe.audio import SAMPLE_RATE, open_pcm
 
 HOP_S = 0.01  # seconds per loudness frame
+WINDOW_S = 0.1  # the stretch whose loudness places a cut (about a syllable's gap)
 
 
 def frame_energy(pcm: np.ndarray, hop_s: float = HOP_S) -> np.ndarray:
@@ -24,7 +25,7 @@ def frame_energy(pcm: np.ndarray, hop_s: float = HOP_S) -> np.ndarray:
     return out
 
 
-def quietest(energy: np.ndarray, lo_s: float, hi_s: float, window_s: float = 0.1, hop_s: float = HOP_S) -> float | None:
+def quietest(energy: np.ndarray, lo_s: float, hi_s: float, window_s: float = WINDOW_S, hop_s: float = HOP_S) -> float | None:
     """Middle of the quietest ``window_s`` window inside [lo_s, hi_s] of a ``frame_energy``
     track, or None where the interval holds no whole window."""
     w = max(1, int(round(window_s / hop_s)))

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-import pysubs2
 
 from firescribe import __version__
 from firescribe.audio import STATUS_EMPTY, STATUS_OK
@@ -233,6 +231,8 @@ def merge_transcript(
 
 def subtitles(doc: dict, fmt: str, cue: CueParams) -> str:
     """SRT or VTT of the transcript's cues, each broken into lines (``wrap``)."""
+    import pysubs2  # here: the settings that import this module are read by every job
+
     subs = pysubs2.SSAFile()
     for s in doc["segments"]:
         subs.append(pysubs2.SSAEvent(start=int(round(s["start"] * 1000)), end=int(round(s["end"] * 1000)), text=r"\N".join(wrap(s["text"], cue))))
@@ -240,6 +240,8 @@ def subtitles(doc: dict, fmt: str, cue: CueParams) -> str:
 
 
 def segments_tsv(doc: dict) -> str:
+    import pandas as pd
+
     df = pd.DataFrame([{"start": f"{s['start']:.3f}", "end": f"{s['end']:.3f}", "text": s["text"]} for s in doc["segments"]], columns=["start", "end", "text"])
     return df.to_csv(sep="\t", index=False, lineterminator="\n")
 

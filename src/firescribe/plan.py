@@ -34,12 +34,26 @@ Unit = list[Span]  # media spans whose audio, joined in order, the model hears
 
 @dataclass(frozen=True)
 class PlanParams:
-    max_unit_s: float = 30.0
-    max_gap_s: float = 1.0
-    chunk_s: float = 600.0
-    split_window_s: float = 0.1
-    stitch: bool = False
-    stitch_pad_s: float = 0.0
+    """How a file's speech becomes units and chunks (firescribe.settings resolves the config's
+    ``plan`` section against the backend's facts)."""
+
+    max_unit_s: float
+    max_gap_s: float  # contiguous units: longest pause merged into one
+    chunk_s: float
+    stitch: bool  # units of speech only
+    stitch_pad_s: float  # stitched units: audio kept on each side beyond the VAD's padding
+    cue_units: bool | None  # cue-sized units; None: where the model gives no word times
+    max_cue_s: float  # their length limit (subtitles.max_cue_s)
+
+    def for_model(self, word_times: bool) -> PlanParams:
+        """The params a model with or without ``word_times`` gets: cue-sized units where
+        ``cue_units`` asks for them (None: exactly where it has no word times, as
+        FireRedASR-AED v1, whose subtitle cues can only be whole units). Each such unit ends
+        at a VAD pause (none merged across one) and lasts at most ``max_cue_s`` (longer
+        pause-free speech is cut at its quietest point); contiguous audio."""
+        if not (not word_times if self.cue_units is None else self.cue_units):
+            return self
+        return dataclasses.replace(self, max_unit_s=min(self.max_unit_s, self.max_cue_s), max_gap_s=0.0, stitch=False, stitch_pad_s=0.0)
 
 
 def unit_seconds(unit: Unit) -> float:
@@ -75,14 +89,14 @@ class Stitching:
         return a, max(a, self.to_media(end, is_end=True))
 
 
-def split_long(span: Span, max_unit_s: float, energy: np.ndarray | None, window_s: float = 0.1) -> list[Span]:
+def split_long(span: Span, max_unit_s: float, energy: np.ndarray | None) -> list[Span]:
     """Split ``span`` into pieces <= ``max_unit_s``, each cut at the quietest window found in
     the second half of the allowed length (so pieces stay reasonably long)."""
     start, end = span
     pieces: list[Span] = []
     while end - start > max_unit_s:
         lo, hi = start + max_unit_s / 2, start + max_unit_s
-        found = quietest(energy, lo, hi, window_s) if energy is not None else None
+        found = quietest(energy, lo, hi) if energy is not None else None
         cut = min(max(found, lo), hi) if found is not None else hi
         pieces.append((start, cut))
         start = cut
@@ -101,7 +115,7 @@ def make_units(segments: list[Span], params: PlanParams, energy: np.ndarray | No
             seg = (pieces[-1][1], seg[1])
             if seg[1] <= seg[0]:
                 continue
-        pieces.extend((round(a, 3), round(b, 3)) for a, b in split_long(seg, params.max_unit_s, energy, window_s=params.split_window_s))
+        pieces.extend((round(a, 3), round(b, 3)) for a, b in split_long(seg, params.max_unit_s, energy))
     units: list[Unit] = []
     for a, b in pieces:
         if not units:
@@ -163,19 +177,9 @@ def plan_audio(pcm: np.ndarray, segments: list[Span], params: PlanParams) -> lis
     return make_units(segments, params, frame_energy(pcm) if needs_split else None, duration=len(pcm) / SAMPLE_RATE)
 
 
-def cue_sized(params: PlanParams, max_cue_s: float) -> PlanParams:
-    """Units for a model without word times, whose subtitle cues can only be whole units:
-    each ends at a VAD pause (none merged across one) and lasts at most ``max_cue_s``
-    (longer pause-free speech is cut at its quietest point); contiguous audio."""
-    return dataclasses.replace(params, max_unit_s=min(params.max_unit_s, max_cue_s), max_gap_s=0.0, stitch=False, stitch_pad_s=0.0)
-
-
-def run_plan(
-    wav: str, segments_tsv: str, out_json: str, max_unit_s: float, max_gap_s: float, chunk_s: float,
-    stitch: bool = False, stitch_pad_s: float = 0.0, max_cue_s: float | None = None,
-) -> dict:
-    """Plan one file; write ``{"units": [[[start, end], ...], ...], "chunks": [[unit ids], ...]}``.
-    ``max_cue_s``: plan cue-sized units (``cue_sized``)."""
+def run_plan(wav: str, segments_tsv: str, out_json: str, params: PlanParams, word_times: bool) -> dict:
+    """Plan one file for a model with or without ``word_times`` (``PlanParams.for_model``);
+    write ``{"units": [[[start, end], ...], ...], "chunks": [[unit ids], ...]}``."""
     import logging
 
     from firescribe.audio import open_pcm
@@ -183,12 +187,10 @@ def run_plan(
     from firescribe.vad import read_segments
 
     segments = read_segments(segments_tsv)
-    params = PlanParams(max_unit_s=max_unit_s, max_gap_s=max_gap_s, chunk_s=chunk_s, stitch=stitch, stitch_pad_s=stitch_pad_s)
-    if max_cue_s is not None:
-        params = cue_sized(params, max_cue_s)
+    given, params = params, params.for_model(word_times)
     units = plan_audio(open_pcm(wav), segments, params)
     seconds = [unit_seconds(u) for u in units]
-    plan = {"units": [[list(span) for span in u] for u in units], "chunks": make_chunks(seconds, chunk_s)}
+    plan = {"units": [[list(span) for span in u] for u in units], "chunks": make_chunks(seconds, params.chunk_s)}
     write_json(out_json, plan)
     logging.getLogger(__name__).info(
         "plan %s: %d segments -> %d units (%.1f s of audio, %s) -> %d chunks",
@@ -196,7 +198,7 @@ def run_plan(
         len(segments),
         len(units),
         sum(seconds),
-        "speech stitched" if params.stitch else f"contiguous{', cue-sized' if max_cue_s is not None else ''}",
+        "speech stitched" if params.stitch else f"contiguous{', cue-sized' if params is not given else ''}",
         len(plan["chunks"]),
     )
     return plan

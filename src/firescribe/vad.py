@@ -15,13 +15,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class VadParams:
-    threshold: float = 0.5
-    min_speech_ms: int = 250
-    min_silence_ms: int = 300
-    speech_pad_ms: int = 100
+    """The config's ``vad`` section (silero-vad's ``get_speech_timestamps`` options)."""
+
+    threshold: float
+    min_speech_ms: int
+    min_silence_ms: int
+    speech_pad_ms: int
     # None: no limit. Speech longer than a unit is cut by the plan step at its quietest point;
     # silero's own limit cuts at its last pause of >= 98 ms, or mid-word where speech has none.
-    max_speech_s: float | None = None
+    max_speech_s: float | None
 
 
 # frames (32 ms each) per ONNX call of the sequence model: ~2 min of audio, 9 MB of input

@@ -31,7 +31,6 @@ class Segment:
 
 class Backend(Protocol):
     name: str
-    max_unit_s: float
 
     def describe(self) -> dict:
         """Backend name, engine, model id and decoding options (for provenance)."""

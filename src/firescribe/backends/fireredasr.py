@@ -13,30 +13,27 @@ from firescribe.backends.base import Segment, Word
 from firescribe.guard import GuardParams
 from firescribe.hotwords import Hotword, provenance
 from firescribe.loudness import frame_energy, quietest
+from firescribe.settings import FireRedAedOptions, options_params
 from firescribe.fireredasr.align import shifted, words
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.context import ContextGraph
 from firescribe.fireredasr.loader import OPTIONAL_FILES, load_frontend, load_model_dir
 from firescribe.fireredasr.ort import OnnxAed
 from firescribe.fireredasr.precision import to_precision
-from firescribe.fireredasr.prepare import read_manifest, variant_name
+from firescribe.fireredasr.prepare import read_manifest
 from firescribe.fireredasr.tokenizer import TextTokenizer, TokenDict
 
 log = logging.getLogger(__name__)
 
-MAX_UNIT_S = 60.0  # longer inputs hallucinate; > 200 s exceed the positional encoding
-
 
 class FireRedAedBackend:
     name = "fireredasr-aed"
-    max_unit_s = MAX_UNIT_S
 
-    def __init__(self, options: dict, threads: int, device: str = "cpu", hotwords: list[Hotword] = ()):
-        self.options = dict(options)
-        self.precision = options.get("precision", "fp32")
-        self.runtime = options.get("runtime", "torch")
-        self.variant = variant_name(self.runtime, self.precision)
-        prepared = options.get("prepared_dir")
+    def __init__(self, options: FireRedAedOptions, threads: int, device: str = "cpu", hotwords: list[Hotword] = ()):
+        self.options = options
+        self.precision, self.runtime = options.precision, options.runtime
+        self.variant = options.variant
+        prepared = options.prepared_dir
         self.device = "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
         if self.precision == "fp16" and self.device == "cpu":  # no GPU free, or out-of-memory fallback
             log.warning("fp16 needs CUDA; this job runs on the CPU with the released fp32 weights")
@@ -47,39 +44,41 @@ class FireRedAedBackend:
             self.runtime, self.precision, prepared = "torch", "fp16", None
         if self.runtime == "onnxruntime":
             manifest, cfg = read_manifest(prepared, self.variant)
-            self.loaded = load_frontend(options["model_dir"], cfg.odim)
+            self.loaded = load_frontend(options.model_dir, cfg.odim)
             self.model = OnnxAed(prepared, cfg, threads)
             self.version = "FireRedASR2-AED" if manifest["ctc"] else "FireRedASR-AED"
         else:
             fp16_file = Path(prepared) / "model.pth.tar" if prepared and self.precision == "fp16" else None
-            self.loaded = load_model_dir(options["model_dir"], checkpoint=fp16_file)
+            self.loaded = load_model_dir(options.model_dir, checkpoint=fp16_file)
             if self.device != "cpu":
                 self.loaded.model.to(self.device)
             self.model = to_precision(self.loaded.model, self.precision, self.device)
             self.version = "FireRedASR2-AED" if self.loaded.model.ctc is not None else "FireRedASR-AED"
         self.params = BeamParams(
-            beam_size=int(options.get("beam_size", 3)),
-            decode_max_len=int(options.get("decode_max_len", 0)),
-            softmax_smoothing=float(options.get("softmax_smoothing", 1.25)),
-            length_penalty=float(options.get("aed_length_penalty", 0.6)),
-            eos_penalty=float(options.get("eos_penalty", 1.0)),
+            beam_size=options.beam_size,
+            decode_max_len=options.decode_max_len,
+            softmax_smoothing=options.softmax_smoothing,
+            length_penalty=options.aed_length_penalty,
+            eos_penalty=options.eos_penalty,
         )
         self.hotwords = list(hotwords)
         self.context, self.hotwords_used = None, 0
         if self.hotwords:
-            spm = Path(options["model_dir"]) / OPTIONAL_FILES[0]
-            self.context, self.hotwords_used = compile_hotwords(self.hotwords, self.loaded.tokens, spm, float(options["hotword_weight"]))
+            if options.hotword_weight is None:
+                raise ValueError("hotwords given, but no hotword_weight in the options (Settings.from_config with hotwords=True)")
+            spm = Path(options.model_dir) / OPTIONAL_FILES[0]
+            self.context, self.hotwords_used = compile_hotwords(self.hotwords, self.loaded.tokens, spm, options.hotword_weight)
 
     def describe(self) -> dict:
         return {
             "backend": self.name,
             "engine": "firescribe.fireredasr",
-            "model": str(self.options["model_dir"]),
+            "model": self.options.model_dir,
             "model_version": self.version,
             "runtime": self.runtime,
             "precision": self.precision,
             "device": self.device,
-            "options": self.options,
+            "options": options_params(self.options),
             "hotwords": provenance(self.hotwords, self.hotwords_used),
         }
 

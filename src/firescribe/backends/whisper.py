@@ -9,6 +9,7 @@ from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
 from firescribe.guard import GuardParams
 from firescribe.hotwords import Hotword, provenance
+from firescribe.settings import WhisperOptions, options_params
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,11 @@ def resolve_model(model: str) -> str:
 class WhisperBackend:
     name = "whisper"
 
-    def __init__(self, options: dict, threads: int, device: str = "cpu", hotwords: list[Hotword] = ()):
+    def __init__(self, options: WhisperOptions, threads: int, device: str = "cpu", hotwords: list[Hotword] = ()):
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-        self.options = dict(options)
-        self.model_id = options.get("model", BUNDLED)
-        path = resolve_model(self.model_id)
-        self.max_unit_s = 30.0
+        self.options = options
+        path = resolve_model(options.model)
         if device == "auto":
             import ctranslate2
 
@@ -42,7 +41,7 @@ class WhisperBackend:
         self.model = WhisperModel(
             path,
             device=device,
-            compute_type=options.get("compute_type", "int8"),
+            compute_type=options.compute_type,
             cpu_threads=threads,
             num_workers=1,
         )
@@ -54,8 +53,8 @@ class WhisperBackend:
         return {
             "backend": self.name,
             "engine": "faster-whisper",
-            "model": self.model_id,
-            "options": self.options,
+            "model": self.options.model,
+            "options": options_params(self.options),
             "hotwords": provenance(self.hotwords, used=len(self.hotwords)),
         }
 
@@ -73,10 +72,10 @@ class WhisperBackend:
         audio = np.concatenate(audio_parts)
         segments, _ = self.pipeline.transcribe(
             audio,
-            language=language or self.options.get("language"),
+            language=language,
             clip_timestamps=clips,
-            batch_size=int(self.options.get("batch_size", 8)),
-            beam_size=int(self.options.get("beam_size", 5)),
+            batch_size=self.options.batch_size,
+            beam_size=self.options.beam_size,
             word_timestamps=True,
             without_timestamps=True,
             hotwords=self.prompt,
@@ -97,8 +96,8 @@ class WhisperBackend:
         log-probability), and its no-speech rule, with the guard's thresholds."""
         segments, _ = self.model.transcribe(
             unit,
-            language=language or self.options.get("language"),
-            beam_size=int(self.options.get("beam_size", 5)),
+            language=language,
+            beam_size=self.options.beam_size,
             word_timestamps=True,
             vad_filter=False,
             condition_on_previous_text=False,

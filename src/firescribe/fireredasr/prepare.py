@@ -30,24 +30,17 @@ from firescribe.fireredasr.errors import ModelFileError
 from firescribe.fireredasr.export import export_onnx, quantize_int8
 from firescribe.fireredasr.loader import check_model_dir, load_checkpoint, load_model_dir
 from firescribe.fireredasr.model import AedConfig
+from firescribe.settings import FIREREDASR_VARIANTS
 
 log = logging.getLogger(__name__)
 
-VARIANTS = ("torch-fp32", "torch-int8", "torch-fp16", "onnxruntime-fp32", "onnxruntime-int8")
 MANIFEST = "manifest.json"
-
-
-def variant_name(runtime: str, precision: str) -> str:
-    name = f"{runtime}-{precision}"
-    if name not in VARIANTS:
-        raise ValueError(f"fireredasr_aed: runtime {runtime!r} with precision {precision!r} is not available; choose one of {', '.join(VARIANTS)}")
-    return name
 
 
 def prepare(model_dir: str | Path, out_dir: str | Path, variant: str) -> dict:
     """Write the prepared folder ``out_dir`` for ``variant`` of the model in ``model_dir``."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    if variant not in FIREREDASR_VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(FIREREDASR_VARIANTS)}")
     src, out = check_model_dir(model_dir).resolve(), Path(out_dir)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)

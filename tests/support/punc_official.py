@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from conftest import REPO
+from support.workflow import REPO
 
 OFFICIAL = REPO.parent / "shared" / "reference" / "fireredpunc-official"
 NOPUNC = OFFICIAL / "nopunc.txt"

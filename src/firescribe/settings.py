@@ -1,0 +1,264 @@
+"""Settings: the validated config as typed, frozen values, built once.
+
+* ``config/schemas/config.schema.yaml`` is the one source of defaults: ``Settings.from_config``
+  reads a config the schema has validated and filled in, and no dataclass here or in the
+  stages has defaults of its own.
+* ``BACKENDS`` is the one table of backend facts (unit limit, default pause gap, stitching,
+  batch budget, word times, GPU memory cap); ``FIREREDASR_VARIANTS`` the FireRedASR-AED
+  variants and which run from prepared files; a backend's options are one dataclass.
+* What shapes results (``Settings.asr``, ``.vad``, ``.plan``, ...) is kept apart from where jobs
+  run (``Settings.placement``), so moving a run to other GPUs or threads re-runs nothing.
+
+Rules pass settings as params of built-in types (``dataclasses.asdict``, ``AsrSettings.params``):
+Snakemake decides re-runs by comparing only such params (a dataclass would be ignored). The
+scripts turn them back into the dataclasses. This module loads no model library (torch,
+faster-whisper): the Snakefile reads it at parse time and every job script imports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from firescribe.guard import GuardParams
+from firescribe.merge import CueParams
+from firescribe.plan import PlanParams
+from firescribe.punctuation import PunctuationParams
+from firescribe.vad import VadParams
+
+SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schemas" / "config.schema.yaml"
+
+# FireRedASR-AED variants, ``<runtime>-<precision>``, and whether one runs from files the
+# prepare_model step writes (firescribe.fireredasr.prepare) rather than the released ones
+FIREREDASR_VARIANTS = {
+    "torch-fp32": False,
+    "torch-int8": False,
+    "torch-fp16": True,
+    "onnxruntime-fp32": True,
+    "onnxruntime-int8": True,
+}
+PREPARED_DIR = "results/work/model/fireredasr-aed"
+# Audio kept on each side of a speech segment in stitched units (faster-whisper's VAD
+# speech_pad_ms), counting the VAD's own padding; plan.stitch_pad_ms overrides it
+STITCH_PAD_MS = 400
+
+
+def variant_name(runtime: str, precision: str) -> str:
+    """The FireRedASR-AED variant of ``runtime`` and ``precision``; an error for a pair that
+    does not exist (e.g. onnxruntime with fp16)."""
+    name = f"{runtime}-{precision}"
+    if name not in FIREREDASR_VARIANTS:
+        raise ValueError(
+            f"fireredasr_aed: runtime {runtime!r} with precision {precision!r} is not available; "
+            f"choose one of {', '.join(FIREREDASR_VARIANTS)}"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class WhisperOptions:
+    """The config's ``whisper`` section."""
+
+    model: str  # "bundled:tiny.en", a CTranslate2 folder or a faster-whisper model name
+    compute_type: str
+    beam_size: int
+    batch_size: int
+
+    prepared_dir: ClassVar[None] = None  # runs from the model as it is
+
+    @classmethod
+    def from_config(cls, section: dict, hotwords: bool) -> WhisperOptions:
+        return cls(**section)  # whisper takes hotwords as a prompt: no weight option
+
+
+@dataclass(frozen=True)
+class FireRedAedOptions:
+    """The config's ``fireredasr_aed`` section, with what the run adds to it."""
+
+    model_dir: str  # the released files
+    beam_size: int
+    decode_max_len: int
+    softmax_smoothing: float
+    aed_length_penalty: float
+    eos_penalty: float
+    precision: str
+    runtime: str
+    # None in a run without hotword lists, so that changing it re-runs nothing there
+    hotword_weight: float | None
+    # the prepare_model step's folder, for a variant that runs from one; else None
+    prepared_dir: str | None
+
+    @classmethod
+    def from_config(cls, section: dict, hotwords: bool) -> FireRedAedOptions:
+        variant = variant_name(section["runtime"], section["precision"])
+        return cls(
+            **{**section, "hotword_weight": section["hotword_weight"] if hotwords else None},
+            prepared_dir=f"{PREPARED_DIR}/{variant}" if FIREREDASR_VARIANTS[variant] else None,
+        )
+
+    @property
+    def variant(self) -> str:
+        return variant_name(self.runtime, self.precision)
+
+
+BackendOptions = WhisperOptions | FireRedAedOptions
+
+
+@dataclass(frozen=True)
+class BackendFacts:
+    """What the workflow knows of a backend, whatever its options."""
+
+    section: str  # the config section holding its options
+    options: type  # their dataclass
+    max_unit_s: float  # longest unit it takes (plan.max_unit_s may only lower it)
+    max_gap_s: float  # default longest pause merged into a contiguous unit
+    stitch: bool  # default: units of speech only (pauses cut out)
+    # default audio per model batch; None: the options' batch_size units of max_unit_s
+    batch_s: float | None
+    # whether it gives word times: True, or None where the model files tell (model_info)
+    word_times: bool | None
+    gpu_memory_cap: bool  # whether a GPU job can cap its memory (PyTorch; not CTranslate2)
+
+
+BACKENDS = {
+    # Whisper pads every clip to 30 s, so silence inside a unit costs nothing and fewer,
+    # fuller clips decode faster with more context; units of speech only, as faster-whisper's
+    # batched pipeline feeds it, gave a lower word error rate (benchmarks/whisper_backend.py).
+    "whisper": BackendFacts(
+        section="whisper", options=WhisperOptions, max_unit_s=30.0, max_gap_s=3.0, stitch=True,
+        batch_s=None, word_times=True, gpu_memory_cap=False,
+    ),
+    # Longer inputs hallucinate and > 200 s exceed the positional encoding; the cost grows
+    # with the unit, silence included; contiguous audio is how it was trained and evaluated.
+    # Attention memory grows with the square of the unit length: two 60 s units a batch.
+    # Word times only from FireRedASR2's CTC head.
+    "fireredasr-aed": BackendFacts(
+        section="fireredasr_aed", options=FireRedAedOptions, max_unit_s=60.0, max_gap_s=1.0, stitch=False,
+        batch_s=120.0, word_times=None, gpu_memory_cap=True,
+    ),
+}
+
+
+def options_params(options: BackendOptions) -> dict:
+    """Backend options as a rule param: a dict, with the options that are None left out (an
+    option a run does not use, such as hotword_weight without hotword lists, leaves the
+    params as they were without it)."""
+    return {k: v for k, v in asdict(options).items() if v is not None}
+
+
+def options_from_params(backend: str, params: dict) -> BackendOptions:
+    """``backend``'s options from their ``options_params`` dict (an option left out was None)."""
+    cls = BACKENDS[backend].options
+    return cls(**{f.name: params.get(f.name) for f in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    """What shapes the ASR results: the backend and its options, the batch budget, the guard."""
+
+    backend: str
+    options: BackendOptions
+    batch_seconds: float
+    guard: GuardParams
+
+    def params(self) -> dict:
+        return {"backend": self.backend, "options": options_params(self.options), "batch_seconds": self.batch_seconds, "guard": asdict(self.guard)}
+
+    @classmethod
+    def from_params(cls, params: dict) -> AsrSettings:
+        options = options_from_params(params["backend"], params["options"])
+        return cls(params["backend"], options, params["batch_seconds"], GuardParams(**params["guard"]))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where ASR jobs run (the config's ``asr`` section); never part of a rule's params."""
+
+    threads: int
+    device: str  # cpu, cuda or auto
+    gpus: tuple[int, ...]
+    gpu_mem_mb: int
+    gpu_share: float
+
+    @classmethod
+    def from_config(cls, config: dict) -> Placement:
+        return cls(**{**config["asr"], "gpus": tuple(config["asr"]["gpus"])})
+
+
+@dataclass(frozen=True)
+class Settings:
+    input: str
+    hotwords: str | None  # the corpus's hotword list
+    language: str | None
+    strict: bool
+    asr: AsrSettings
+    vad: VadParams
+    plan: PlanParams
+    punctuation: PunctuationParams
+    subtitles: CueParams
+    placement: Placement
+
+    @property
+    def backend(self) -> str:
+        return self.asr.backend
+
+    @property
+    def facts(self) -> BackendFacts:
+        return BACKENDS[self.asr.backend]
+
+    @property
+    def punctuates(self) -> bool:
+        """Whether the merge step punctuates (a FireRedPunc folder given, for this backend)."""
+        return self.punctuation.applies_to(self.backend)
+
+    @classmethod
+    def from_config(cls, config: dict, hotwords: bool) -> Settings:
+        """The settings of a validated ``config`` (the schema's defaults filled in), for a run
+        with (``hotwords``) or without hotword lists."""
+        facts = BACKENDS[config["backend"]]
+        options = facts.options.from_config(config[facts.section], hotwords)
+        vad = VadParams(**config["vad"])
+        plan = config["plan"]
+        max_unit_s = min(float(plan["max_unit_s"]), facts.max_unit_s) if plan["max_unit_s"] else facts.max_unit_s
+        stitch = facts.stitch if plan["stitch"] is None else bool(plan["stitch"])
+        # plan.stitch_pad_ms counts the VAD's own padding; 0 without stitching
+        pad_ms = STITCH_PAD_MS if plan["stitch_pad_ms"] is None else plan["stitch_pad_ms"]
+        batch_seconds = plan["batch_seconds"] or (facts.batch_s if facts.batch_s is not None else options.batch_size * max_unit_s)
+        return cls(
+            input=config["input"],
+            hotwords=config["hotwords"],
+            language=config["language"],
+            strict=config["strict"],
+            asr=AsrSettings(config["backend"], options, float(batch_seconds), GuardParams(**config["guard"])),
+            vad=vad,
+            plan=PlanParams(
+                max_unit_s=max_unit_s,
+                max_gap_s=facts.max_gap_s if plan["max_gap_s"] is None else float(plan["max_gap_s"]),
+                chunk_s=plan["chunk_minutes"] * 60.0,
+                stitch=stitch,
+                stitch_pad_s=max(0.0, pad_ms - vad.speech_pad_ms) / 1000.0 if stitch else 0.0,
+                cue_units=plan["cue_units"],
+                max_cue_s=config["subtitles"]["max_cue_s"],
+            ),
+            punctuation=PunctuationParams(**config["punctuation"]),
+            subtitles=CueParams(**config["subtitles"]),
+            placement=Placement.from_config(config),
+        )
+
+
+def default_config(**given) -> dict:
+    """A config of the schema's defaults, with ``given`` on top (a section given is filled
+    in by the schema too)."""
+    from snakemake.utils import validate
+
+    config = {"input": "", "backend": "whisper", **given}
+    validate(config, str(SCHEMA), set_default=True)
+    return config
+
+
+def default_settings(hotwords: bool = False, **given) -> Settings:
+    """Settings of the schema's defaults with ``given`` config on top; for code that runs the
+    workflow's steps outside Snakemake (benchmarks, tests)."""
+    return Settings.from_config(default_config(**given), hotwords)
