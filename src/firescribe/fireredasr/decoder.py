@@ -28,8 +28,8 @@ def linear(x: Tensor, layer: nn.Linear) -> Tensor:
     as W @ x^T, then + bias, which CPU BLAS runs about twice as fast as x @ W^T (and ~10%
     faster than the fused addmm) when R is small."""
     flat = x.reshape(-1, x.shape[-1])
-    if flat.shape[0] > SMALL_BATCH_ROWS or type(layer) is not nn.Linear or torch.onnx.is_in_onnx_export():
-        return layer(x)  # also int8 quantized linears, and in ONNX (MatMul with the weight as B)
+    if flat.shape[0] > SMALL_BATCH_ROWS or type(layer) is not nn.Linear:
+        return layer(x)  # also int8 quantized linears
     y = torch.matmul(layer.weight, flat.t())  # [out, R]
     if layer.bias is not None:
         y = y.add_(layer.bias[:, None])
@@ -38,15 +38,8 @@ def linear(x: Tensor, layer: nn.Linear) -> Tensor:
 
 def attend(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
     """softmax(q k^T / sqrt(K)) v for q [..., Lq, K], k, v [..., Lk, K], mask [..., Lq|1, Lk]
-    bool (True = attend). Fused attention in torch; in ONNX written out with the scale on
-    the queries (the exporter's fused form also scales the keys: a pass over all cached
-    keys at every decoding step)."""
-    if not torch.onnx.is_in_onnx_export():
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    scores = torch.matmul(q * (1.0 / math.sqrt(q.shape[-1])), k.transpose(-2, -1))
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    return torch.matmul(torch.softmax(scores, dim=-1), v)
+    bool (True = attend), fused (the ONNX graphs write it out: export.attend_unfused)."""
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 
 
 class DecoderAttention(nn.Module):

@@ -80,9 +80,6 @@ class RelPosSelfAttention(nn.Module):
         scores by key position: out[..., i, j] = x[..., i, T-1-i+j]. A strided view of ``x``
         (the same elements the official pad-and-reshape picks, without copying them)."""
         n, h, t, t2 = x.shape
-        if torch.onnx.is_in_onnx_export():  # ONNX has no strided views: the official pad-and-reshape
-            x = F.pad(x, (1, 0)).view(n, h, t2 + 1, t)[:, :, 1:].reshape(n, h, t, t2)
-            return x[:, :, :, :t]
         x = x.contiguous()
         s = x.stride()
         return x.as_strided((n, h, t, t), (s[0], s[1], t2 - 1, 1), x.storage_offset() + t - 1)
@@ -164,20 +161,24 @@ class ConformerEncoder(nn.Module):
             raise ValueError(f"{t} encoder frames exceed the model's positional range {self.pe_maxlen}")
         return sinusoid_table(2 * t - 1, self.d_model, torch.arange(t - 1, -t, -1)).unsqueeze(0)
 
-    def forward(self, feats: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """feats [N, T, idim], lengths [N] -> output [N, T', D], mask [N, 1, T'] bool (True = frame)."""
+    def embed(self, feats: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """feats [N, T, idim], lengths [N] -> x [N, T', D], mask [N, 1, T'] bool (True =
+        frame), relative position encodings [1, 2T'-1, D]: the input of the first block."""
         feats = F.pad(feats, (0, 0, 0, Conv2dSubsampling.context - 1))
         frames = torch.arange(feats.shape[1], device=feats.device)
         mask = (frames[None, :] < lengths[:, None]).unsqueeze(1)  # [N, 1, T]
         x, mask = self.input_preprocessor(feats, mask)
-        pos_emb = self.relative_positions(x.shape[1]).to(x.dtype)
+        return x, mask, self.relative_positions(x.shape[1]).to(x.dtype)
+
+    def forward(self, feats: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """feats [N, T, idim], lengths [N] -> output [N, T', D], mask [N, 1, T'] bool (True = frame)."""
+        x, mask, pos_emb = self.embed(feats, lengths)
         key_mask, pad = mask.unsqueeze(1), ~mask.transpose(1, 2)  # [N, 1, 1, T'], [N, T', 1]
-        if not torch.onnx.is_in_onnx_export() and bool(mask.all()):  # no padding: skip masking
+        if bool(mask.all()):  # no padding: skip masking
             key_mask, pad = None, None
         n, t = x.shape[:2]
-        # (out= buffers work only without autograd, and ONNX export records no buffers)
-        reuse = not (torch.is_grad_enabled() or torch.onnx.is_in_onnx_export())
-        scratch = x.new_empty(n, self.layer_stack[0].mhsa.n_head, t, 2 * t - 1) if reuse else None
+        # one buffer for every layer's position scores (out= works only without autograd)
+        scratch = None if torch.is_grad_enabled() else x.new_empty(n, self.layer_stack[0].mhsa.n_head, t, 2 * t - 1)
         for layer in self.layer_stack:
             x = layer(x, pos_emb, key_mask, pad, scratch)
         return x, mask

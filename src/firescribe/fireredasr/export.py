@@ -13,8 +13,9 @@ Three graphs, written with their weights as external data (AED-L is over protobu
     cross_k_i, cross_v_i [N, H, T', K], past_k_i, past_v_i [R, H, L, K] (L >= 0)
     -> logits [R, V], present_k_i, present_v_i [R, H, L+1, K]
 
-R = N * beams. Both graphs run our modules unchanged (the same code the torch engine runs),
-so ONNX Runtime and torch agree to float tolerance (tests/test_onnx.py).
+R = N * beams. The graphs run our modules (the code the torch engine runs), with three
+algorithms swapped for ones ONNX expresses well while exporting (``onnx_algorithms``), so
+ONNX Runtime and torch agree to float tolerance (tests/test_onnx.py).
 
 INT8: onnxruntime's dynamic quantization of every MatMul with a constant weight (int8
 weights per output channel, in 7 bits, activations quantized at run time) - the scheme of
@@ -23,14 +24,21 @@ torch's ``quantize_dynamic``, in files prepared once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
+from firescribe.fireredasr import decoder
+from firescribe.fireredasr.encoder import RelPosSelfAttention
 from firescribe.fireredasr.model import FireRedAed
 
 
@@ -39,16 +47,56 @@ ENCODER_FILE, CROSS_FILE, DECODER_FILE = "encoder.onnx", "cross.onnx", "decoder.
 GRAPHS = (ENCODER_FILE, CROSS_FILE, DECODER_FILE)
 
 
+def rel_shift_by_padding(x: Tensor) -> Tensor:
+    """``RelPosSelfAttention.rel_shift`` as the official code computes it, pad and reshape:
+    ONNX has no strided views. [N, H, T, 2T-1] -> [N, H, T, T]."""
+    n, h, t, t2 = x.shape
+    x = F.pad(x, (1, 0)).view(n, h, t2 + 1, t)[:, :, 1:].reshape(n, h, t, t2)
+    return x[:, :, :, :t]
+
+
+def attend_unfused(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None) -> Tensor:
+    """``decoder.attend`` written out, the scale on the queries: the exporter's fused form
+    also scales the keys, a pass over all cached keys at every decoding step."""
+    scores = torch.matmul(q * (1.0 / math.sqrt(q.shape[-1])), k.transpose(-2, -1))
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.matmul(torch.softmax(scores, dim=-1), v)
+
+
+def linear_as_layer(x: Tensor, layer: nn.Module) -> Tensor:
+    """``decoder.linear`` as the layer itself: a MatMul with the weight as its constant B
+    input, which onnxruntime's INT8 quantization recognizes (W @ x^T would not be)."""
+    return layer(x)
+
+
+@contextlib.contextmanager
+def onnx_algorithms() -> Iterator[None]:
+    """While exporting, the torch engine's CPU-specific algorithms give way to the three above."""
+    with (
+        mock.patch.object(RelPosSelfAttention, "rel_shift", staticmethod(rel_shift_by_padding)),
+        mock.patch.object(decoder, "attend", attend_unfused),
+        mock.patch.object(decoder, "linear", linear_as_layer),
+    ):
+        yield
+
+
 class EncoderGraph(nn.Module):
-    """What the encoder graph computes: the encoder, and FireRedASR2's CTC head."""
+    """What the encoder graph computes: the encoder, and FireRedASR2's CTC head. Padding is
+    always masked (one graph serves every batch) and no scratch buffer is reused (a graph
+    records no buffers)."""
 
     def __init__(self, model: FireRedAed):
         super().__init__()
         self.model = model
 
     def forward(self, feats: Tensor, lengths: Tensor) -> tuple[Tensor, ...]:
-        enc, mask = self.model.encoder(feats, lengths)
-        return (enc, mask, self.model.ctc(enc)) if self.model.ctc is not None else (enc, mask)
+        encoder = self.model.encoder
+        x, mask, pos_emb = encoder.embed(feats, lengths)
+        key_mask, pad = mask.unsqueeze(1), ~mask.transpose(1, 2)  # [N, 1, 1, T'], [N, T', 1]
+        for layer in encoder.layer_stack:
+            x = layer(x, pos_emb, key_mask, pad)
+        return (x, mask, self.model.ctc(x)) if self.model.ctc is not None else (x, mask)
 
 
 class CrossGraph(nn.Module):
@@ -138,7 +186,7 @@ def export_onnx(model: FireRedAed, out_dir: str | Path) -> list[str]:
     out.mkdir(parents=True, exist_ok=True)
     cfg, n_layers = model.cfg, model.cfg.n_layers_dec
     heads, d_k = cfg.n_head, cfg.d_model // cfg.n_head
-    with torch.no_grad():
+    with torch.no_grad(), onnx_algorithms():
         # encoder: two utterances of unequal length, so padding and masks are traced
         feats = torch.randn(2, 120, cfg.idim)
         lengths = torch.tensor([120, 90])

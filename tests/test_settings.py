@@ -1,0 +1,139 @@
+"""The settings layer: every option in the schema is read and does something; placement
+never reaches a rule's params; the shipped config is the schema's defaults."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict
+
+import pytest
+import yaml
+
+from firescribe.settings import BACKENDS, SCHEMA, AsrSettings, Settings, default_config, options_from_params, options_params
+from support.workflow import REPO
+
+SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())
+
+# Options that only say where ASR jobs run: never in a rule's params (moving a run re-runs nothing)
+PLACEMENT = {"asr.threads", "asr.device", "asr.gpus", "asr.gpu_mem_mb", "asr.gpu_share"}
+# Options read when the Snakefile is parsed, not passed to a job as a setting: what to read
+# (input, hotwords: the lists are inputs of the ASR jobs), the language (a per-file param,
+# the sample sheet's column first), and whether failed inputs fail the run
+PARSE_TIME = {"input", "hotwords", "language", "strict"}
+
+
+def leaves(schema: dict, prefix: str = "") -> dict[str, dict]:
+    """Every option of the schema, by dotted path, with its schema (sections recursed into)."""
+    out = {}
+    for name, spec in schema["properties"].items():
+        path = f"{prefix}{name}"
+        if spec.get("type") == "object" and "properties" in spec:
+            out.update(leaves(spec, f"{path}."))
+        else:
+            out[path] = spec
+    return out
+
+
+OPTIONS = leaves(SCHEMA_DOC)
+
+
+def other_values(spec: dict, current):
+    """Valid values other than ``current`` for an option of schema ``spec``."""
+    if "enum" in spec:
+        return [v for v in spec["enum"] if v != current]
+    types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+    values = []
+    if "boolean" in types:
+        values += [True, False]
+    if "integer" in types or "number" in types:
+        step = 1 if "integer" in types else 0.25
+        lo, hi = spec.get("minimum", spec.get("exclusiveMinimum", -100)), spec.get("maximum", 100)
+        numeric = isinstance(current, (int, float)) and not isinstance(current, bool)
+        for v in (lo + step, hi, *((current + step, current - step) if numeric else ())):
+            if (lo <= v if "minimum" in spec else lo < v) and v <= hi:
+                values.append(v)
+    if "string" in types:
+        values.append("other")
+    if "array" in types:
+        values.append([1, 2])
+    return [v for v in values if v != current]
+
+
+def set_option(config: dict, path: str, value) -> dict:
+    config = copy.deepcopy(config)
+    *sections, name = path.split(".")
+    node = config
+    for s in sections:
+        node = node[s]
+    node[name] = value
+    return config
+
+
+def base_configs() -> list[dict]:
+    """One config per backend with everything optional switched on (hotword lists, a
+    FireRedPunc folder, whisper output punctuated), so that each option has a run it acts in."""
+    on = {"punctuation": {"model_dir": "models/FireRedPunc", "whisper": True}}
+    return [default_config(backend=backend, **copy.deepcopy(on)) for backend in BACKENDS]
+
+
+def rule_params(config: dict) -> tuple[dict, Settings]:
+    settings = Settings.from_config(config, hotwords=True)
+    return {
+        "vad": asdict(settings.vad),
+        "plan": asdict(settings.plan),
+        "asr": settings.asr.params(),
+        "punctuation": asdict(settings.punctuation),
+        "subtitles": asdict(settings.subtitles),
+    }, settings
+
+
+@pytest.mark.parametrize("path", sorted(OPTIONS))
+def test_every_option_is_read_and_placement_stays_out_of_the_params(path):
+    spec, acted = OPTIONS[path], []
+    for base in base_configs():
+        *sections, name = path.split(".")
+        current = base
+        for s in sections:
+            current = current[s]
+        before_params, before = rule_params(base)
+        for value in other_values(spec, current[name]):
+            try:
+                after_params, after = rule_params(set_option(base, path, value))
+            except ValueError:  # a pair the backend refuses (e.g. onnxruntime with fp16)
+                continue
+            if path in PLACEMENT:
+                assert after_params == before_params, f"{path}={value!r} changed a rule's params"
+                acted.append(after.placement != before.placement)
+            elif path in PARSE_TIME:
+                acted.append(after != before)
+            else:
+                acted.append(after_params != before_params)
+    assert any(acted), f"changing {path} changes nothing: the option does nothing"
+
+
+def test_the_shipped_config_is_the_schemas_defaults():
+    shipped = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    filled = default_config(input=shipped["input"])
+    assert shipped == filled, "config/config.yaml and the schema's defaults differ"
+
+
+def test_settings_survive_the_trip_through_rule_params():
+    for config in base_configs():
+        for hotwords in (False, True):
+            asr = Settings.from_config(config, hotwords).asr
+            assert AsrSettings.from_params(asr.params()) == asr
+            assert options_from_params(asr.backend, options_params(asr.options)) == asr.options
+
+
+def test_backend_facts_resolve_the_plan():
+    whisper, firered = (Settings.from_config(c, hotwords=False) for c in base_configs())
+    assert (whisper.plan.max_unit_s, whisper.plan.stitch, whisper.plan.max_gap_s) == (30.0, True, 3.0)
+    assert (firered.plan.max_unit_s, firered.plan.stitch, firered.plan.max_gap_s) == (60.0, False, 1.0)
+    # a configured limit only lowers the backend's; stitching pads count the VAD's padding
+    capped = Settings.from_config(set_option(base_configs()[1], "plan.max_unit_s", 90), False)
+    assert capped.plan.max_unit_s == 60.0
+    assert whisper.plan.stitch_pad_s == pytest.approx(0.3)  # 400 ms, 100 of them the VAD's
+    assert (whisper.asr.batch_seconds, firered.asr.batch_seconds) == (8 * 30.0, 120.0)
+    # hotword_weight is a param only in a run with hotword lists
+    assert "hotword_weight" not in firered.asr.params()["options"]
+    assert Settings.from_config(base_configs()[1], True).asr.params()["options"]["hotword_weight"] == 1.5
