@@ -48,3 +48,22 @@ def test_a_moved_or_shared_corpus_gives_identical_transcripts(tmp_path):
     snakemake(tmp_path / "c", config={"input": str(tmp_path / "sheet.tsv")})
     doc = json.loads((tmp_path / "c" / "results" / "transcripts" / "demo.json").read_text())
     assert doc["source"] == "a/videos/firescribe_demo.mp4"
+
+
+def test_a_moved_project_has_nothing_to_do(tmp_path):
+    """A project folder (media, results, Snakemake's records) given relative to the working
+    directory and moved as a whole: nothing to re-run there, the outputs untouched."""
+    import shutil
+
+    from support.workflow import snakemake
+
+    before = tmp_path / "before" / "project"
+    shutil.copytree(REPO / "example" / "media", before / "videos")
+    snakemake(before, config={"input": "videos"})
+    transcript = (before / "results" / "transcripts" / "firescribe_demo.json").read_bytes()
+    after = tmp_path / "after" / "project"
+    shutil.move(before.parent, after.parent)
+    dry = snakemake(after, "-n", config={"input": "videos"})
+    assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-3000:]
+    snakemake(after, config={"input": "videos"})
+    assert (after / "results" / "transcripts" / "firescribe_demo.json").read_bytes() == transcript

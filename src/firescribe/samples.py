@@ -2,6 +2,9 @@
 
 Each sample's ``source`` is the media path as the user gave it (relative to the input folder,
 or as written in the sample sheet), so that transcripts do not change when a corpus moves.
+Its ``path`` (what the workflow reads) is never resolved either: relative where the input
+was given relative to the working directory, so that a project folder moved as a whole
+(media, sheet and results together) has nothing to re-run.
 
 Sample ids are used as file names and Snakemake wildcards, so they must be safe
 (no '/', no shell metacharacters, no leading '-') and unique, even when two inputs
@@ -66,7 +69,7 @@ def scan_folder(folder: str | os.PathLike) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "sample": make_sample_ids(rel),
-            "path": [str((root / r).resolve()) for r in rel],
+            "path": [str(root / r) for r in rel],
             "source": rel,
             "language": None,
             "reference": None,
@@ -113,7 +116,7 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
             path = sheet.parent / path
         if not path.is_file():
             raise SampleSheetError(f"{where}: media file {str(path)!r} of sample {sample!r} does not exist")
-        paths.append(str(path.resolve()))
+        paths.append(str(path))
         sources.append(row["path"])
         for col, what in FILE_COLUMNS.items():
             given = row[col].strip()
@@ -121,7 +124,7 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
                 file = Path(given) if Path(given).is_absolute() else sheet.parent / given
                 if not file.is_file():
                     raise SampleSheetError(f"{where}: {what} {str(file)!r} of sample {sample!r} does not exist")
-                table.at[i, col] = str(file.resolve())
+                table.at[i, col] = str(file)
     table["sample"] = table["sample"].str.strip()
     table["path"] = paths
     table["source"] = sources

@@ -112,6 +112,7 @@ class BackendFacts:
 
     section: str  # the config section holding its options
     options: type  # their dataclass
+    engine: str  # "module:Class" of its firescribe.backends.base.Backend, imported when used
     max_unit_s: float  # longest unit it takes (plan.max_unit_s may only lower it)
     max_gap_s: float  # default longest pause merged into a contiguous unit
     stitch: bool  # default: units of speech only (pauses cut out)
@@ -127,16 +128,29 @@ BACKENDS = {
     # fuller clips decode faster with more context; units of speech only, as faster-whisper's
     # batched pipeline feeds it, gave a lower word error rate (benchmarks/whisper_backend.py).
     "whisper": BackendFacts(
-        section="whisper", options=WhisperOptions, max_unit_s=30.0, max_gap_s=3.0, stitch=True,
-        batch_s=None, word_times=True, gpu_memory_cap=False,
+        section="whisper",
+        options=WhisperOptions,
+        engine="firescribe.backends.whisper:WhisperBackend",
+        max_unit_s=30.0,
+        max_gap_s=3.0,
+        stitch=True,
+        batch_s=None,
+        word_times=True,
+        gpu_memory_cap=False,  # CTranslate2 has no per-process limit
     ),
     # Longer inputs hallucinate and > 200 s exceed the positional encoding; the cost grows
     # with the unit, silence included; contiguous audio is how it was trained and evaluated.
     # Attention memory grows with the square of the unit length: two 60 s units a batch.
-    # Word times only from FireRedASR2's CTC head.
     "fireredasr-aed": BackendFacts(
-        section="fireredasr_aed", options=FireRedAedOptions, max_unit_s=60.0, max_gap_s=1.0, stitch=False,
-        batch_s=120.0, word_times=None, gpu_memory_cap=True,
+        section="fireredasr_aed",
+        options=FireRedAedOptions,
+        engine="firescribe.backends.fireredasr:FireRedAedBackend",
+        max_unit_s=60.0,
+        max_gap_s=1.0,
+        stitch=False,
+        batch_s=120.0,
+        word_times=None,  # FireRedASR2 has them (its CTC head), FireRedASR-AED v1 not
+        gpu_memory_cap=True,
     ),
 }
 
