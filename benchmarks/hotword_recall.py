@@ -52,6 +52,9 @@ def main() -> None:
 
     sheet = read_sample_sheet(args.samples)
     sheet = sheet[sheet["reference"].notna()]
+    # the copies of the sheet live in other folders: their file paths absolute
+    for column in ("path", "reference", "hotwords"):
+        sheet[column] = [str(Path(p).resolve()) if isinstance(p, str) else p for p in sheet[column]]
     if sheet.empty:
         sys.exit(f"{args.samples}: no sample has a reference transcript")
     corpus = str(Path(args.hotwords).resolve()) if args.hotwords else None

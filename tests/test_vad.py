@@ -1,0 +1,96 @@
+"""VAD without torch: silero-vad's model run by us gives its probabilities bit for bit, and our
+segment rules give exactly the segments of silero-vad's own function."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from firescribe.audio import open_pcm
+from firescribe.settings import default_settings
+from firescribe.vad import FRAME, speech_probabilities, speech_segments
+
+VAD = default_settings().vad
+
+
+def silero_segments(probs: list[float], params, n_samples: int) -> list[tuple[int, int]]:
+    from silero_vad.utils_vad import get_speech_timestamps_from_probs
+
+    stamps = get_speech_timestamps_from_probs(
+        probs,
+        sampling_rate=16000,
+        threshold=params.threshold,
+        min_speech_duration_ms=params.min_speech_ms,
+        max_speech_duration_s=params.max_speech_s or float("inf"),
+        min_silence_duration_ms=params.min_silence_ms,
+        speech_pad_ms=params.speech_pad_ms,
+        audio_length_samples=n_samples,
+    )
+    return [(s["start"], s["end"]) for s in stamps]
+
+
+def random_probs(rng: random.Random, n_frames: int) -> list[float]:
+    """Runs of speech, pauses and in-between values (the hysteresis band), of random lengths,
+    with values exactly on the thresholds among them (float32, as the model gives them)."""
+    out: list[float] = []
+    while len(out) < n_frames:
+        kind = rng.choice(["speech", "pause", "band", "edge"])
+        n = rng.choice([1, 2, 3, rng.randint(4, 20), rng.randint(20, 400)])
+        for _ in range(n):
+            if kind == "speech":
+                out.append(rng.uniform(0.5, 1.0))
+            elif kind == "pause":
+                out.append(rng.uniform(0.0, 0.3))
+            elif kind == "band":
+                out.append(rng.uniform(0.3, 0.55))
+            else:
+                out.append(rng.choice([0.5, 0.35, 0.2, 0.45, 0.3, 0.0]))
+    return np.asarray(out[:n_frames], dtype=np.float32).tolist()
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_segments_equal_silero_vads_own_rules(seed):
+    rng = random.Random(seed)
+    probs = random_probs(rng, rng.choice([5, 50, 600, 4000]))
+    params = dataclasses.replace(
+        VAD,
+        threshold=rng.choice([0.5, 0.3, 0.6, 0.1]),
+        min_speech_ms=rng.choice([0, 250, 1000, 2000]),
+        min_silence_ms=rng.choice([0, 100, 300, 1000]),
+        speech_pad_ms=rng.choice([0, 30, 100, 400]),
+        max_speech_s=rng.choice([None, None, 1.0, 3.0, 10.0, 30.0]),
+    )
+    n_samples = len(probs) * FRAME - rng.randint(0, FRAME - 1)
+    assert speech_segments(probs, params, n_samples) == silero_segments(probs, params, n_samples)
+
+
+@pytest.mark.media_tools
+def test_probabilities_and_segments_equal_silero_vads_on_speech(tmp_path):
+    from silero_vad import load_silero_vad
+
+    from support import media
+
+    media.speech_track(media.SENTENCES[:6], [0.2, 1.5, 0.1, 3.0, 0.6, 0.4], tmp_path / "talk.wav")
+    samples = np.asarray(open_pcm(tmp_path / "talk.wav"), dtype=np.float32) / 32768.0
+    ours = speech_probabilities(samples)
+    theirs = load_silero_vad(sequence=True).audio_forward(samples)
+    assert np.array_equal(ours, theirs)
+    probs = ours.tolist()
+    for params in (VAD, dataclasses.replace(VAD, max_speech_s=4.0), dataclasses.replace(VAD, min_silence_ms=100, speech_pad_ms=30)):
+        segments = speech_segments(probs, params, len(samples))
+        assert len(segments) >= 2 and segments == silero_segments(probs, params, len(samples))
+
+
+def test_the_vad_step_does_not_load_torch():
+    code = (
+        "import sys, numpy as np; from firescribe.vad import detect_speech; from firescribe.settings import default_settings;"
+        "detect_speech((np.sin(np.arange(48000) / 5) * 8000).astype(np.int16), default_settings().vad);"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
