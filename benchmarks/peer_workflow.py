@@ -93,8 +93,9 @@ def make_corpus(folder: Path, minutes: float) -> dict[str, str]:
 
 def run_ours(corpus: Path, work: Path, cores: int, threads: int) -> tuple[float, dict[str, str]]:
     work.mkdir(parents=True)
+    (work / "run.yaml").write_text(json.dumps({"input": str(corpus), "language": "en", "asr": {"threads": threads}}))  # JSON is YAML
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", str(cores), "--directory", str(work),
-           "--config", f"input={corpus}", f"asr={{threads: {threads}}}", "language=en", "--quiet"]
+           "--configfile", str(ROOT / "config" / "config.yaml"), str(work / "run.yaml"), "--quiet"]
     t = time.monotonic()
     subprocess.run(cmd, check=True, capture_output=True)
     wall = time.monotonic() - t
@@ -123,14 +124,15 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=6, help="speech in the corpus, all files together")
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--cores", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=2, help="threads of an ASR job, and of the peer's model")
+    ap.add_argument("--threads", type=int, default=2, help="threads of the peer's model, and of an ASR job of ours")
+    ap.add_argument("--asr-threads", type=int, help="threads of an ASR job of ours, if not --threads")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-peer-"))
     refs = make_corpus(tmp / "corpus", args.minutes)
     rows = []
     for r in range(args.repeats):
-        wall, texts = run_ours(tmp / "corpus", tmp / f"ours{r}", args.cores, args.threads)
+        wall, texts = run_ours(tmp / "corpus", tmp / f"ours{r}", args.cores, args.asr_threads or args.threads)
         rows.append({"run": OURS, "round": r + 1, "wall s": wall, "WER": wer(refs, texts)})
         print(f"round {r + 1}: ours {wall:.1f} s", flush=True)
         wall, work, texts = run_peer(tmp / "corpus", tmp / f"peer{r}.json", args.threads)
@@ -138,7 +140,8 @@ def main() -> None:
         print(f"round {r + 1}: peer {wall:.1f} s ({work:.1f} s without imports)", flush=True)
     table = pd.DataFrame(rows)
     print(f"\ncorpus: {len(refs)} files with speech + 1 video without audio, about {args.minutes:g} min of speech;"
-          f" tiny.en int8, beam 5, batch 8, {args.threads} threads")
+          f" tiny.en int8, beam 5, batch 8; peer {args.threads} threads, ours --cores {args.cores} with"
+          f" {args.asr_threads or args.threads} threads per ASR job")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     medians = table.groupby("run")[["wall s", "WER"]].median()
     ours, peer = medians.loc[OURS], medians.loc[PEER_NAME]
