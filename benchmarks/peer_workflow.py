@@ -150,7 +150,7 @@ def main() -> None:
           f" ours / peer = {ours['wall s'] / peer['wall s']:.2f} (vs peer without imports {ours['wall s'] / peer_work:.2f});"
           f" WER ours {ours['WER']:.3f}, peer {peer['WER']:.3f}")
     stages = tmp / f"ours{args.repeats - 1}" / "results" / "benchmarks"
-    per_stage = {d.name: sum(pd.read_csv(f, sep="\t")["s"].sum() for f in d.rglob("*.tsv")) for d in sorted(stages.iterdir())}
+    per_stage = {d.name: sum(pd.read_csv(f, sep="\t")["s"].sum() for f in d.rglob("*.tsv")) for d in sorted(stages.iterdir()) if d.is_dir()}
     print("our last run, summed job seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in per_stage.items()))
 
 
