@@ -19,23 +19,13 @@ def model_info(backend: str, options: BackendOptions) -> dict:
     """Backend, model id, a checksum of the model files and whether the model gives word times
     (whisper; FireRedASR2-AED through its CTC head; not FireRedASR-AED v1). The weights are
     not loaded (a FireRedASR checkpoint is memory-mapped to read its parameter names)."""
-    if backend == "whisper":
-        from firescribe.backends.whisper import resolve_model
+    from firescribe.backends import engine_class
 
-        path = Path(resolve_model(options.model))
-        files = ["model.bin", "config.json"]
-        model = options.model
-    elif backend == "fireredasr-aed":
-        from firescribe.fireredasr.loader import MODEL_FILES, check_model_dir, load_checkpoint
-
-        path = check_model_dir(options.model_dir)
-        files = list(MODEL_FILES)
-        model = options.model_dir
-    else:
-        raise ValueError(f"unknown backend {backend!r}")
+    engine = engine_class(backend)
+    model, path, files = engine.model_files(options)
     word_times = BACKENDS[backend].word_times
-    if word_times is None:  # FireRedASR-AED: FireRedASR2's checkpoint has a CTC head
-        word_times = any(k.startswith("ctc.") for k in load_checkpoint(path / "model.pth.tar")[1])
+    if word_times is None:  # the model files tell
+        word_times = engine.model_word_times(path)
     checksum = dir_checksum(path, files) if path.is_dir() else None
     return {"backend": backend, "model": model, "model_sha256": checksum, "word_times": word_times}
 

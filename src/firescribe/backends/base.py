@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -30,7 +31,19 @@ class Segment:
 
 
 class Backend(Protocol):
+    """An ASR engine. A new backend: this class (its module named in
+    ``firescribe.settings.BACKENDS``), an options dataclass there, and a schema section."""
+
     name: str
+
+    @staticmethod
+    def model_files(options) -> tuple[str, Path, list[str]]:
+        """The model's id, its folder, and the files whose checksum identifies it."""
+
+    @staticmethod
+    def model_word_times(folder: Path) -> bool:
+        """Whether the model in ``folder`` gives word times (only for a backend whose
+        ``BackendFacts.word_times`` is None)."""
 
     def describe(self) -> dict:
         """Backend name, engine, model id and decoding options (for provenance)."""

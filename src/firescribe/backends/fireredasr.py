@@ -17,7 +17,7 @@ from firescribe.settings import FireRedAedOptions, options_params
 from firescribe.fireredasr.align import shifted, words
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.context import ContextGraph
-from firescribe.fireredasr.loader import OPTIONAL_FILES, load_frontend, load_model_dir
+from firescribe.fireredasr.loader import MODEL_FILES, OPTIONAL_FILES, check_model_dir, load_checkpoint, load_frontend, load_model_dir
 from firescribe.fireredasr.ort import OnnxAed
 from firescribe.fireredasr.precision import to_precision
 from firescribe.fireredasr.prepare import read_manifest
@@ -68,6 +68,17 @@ class FireRedAedBackend:
                 raise ValueError("hotwords given, but no hotword_weight in the options (Settings.from_config with hotwords=True)")
             spm = Path(options.model_dir) / OPTIONAL_FILES[0]
             self.context, self.hotwords_used = compile_hotwords(self.hotwords, self.loaded.tokens, spm, options.hotword_weight)
+
+    @staticmethod
+    def model_files(options: FireRedAedOptions) -> tuple[str, Path, list[str]]:
+        """The model's id, its folder (checked) and the released files that identify it."""
+        return options.model_dir, check_model_dir(options.model_dir), list(MODEL_FILES)
+
+    @staticmethod
+    def model_word_times(folder: Path) -> bool:
+        """Whether the checkpoint in ``folder`` gives word times: FireRedASR2's has a CTC head
+        (its alignment times the words), v1's not. Memory-mapped, not loaded."""
+        return any(name.startswith("ctc.") for name in load_checkpoint(folder / "model.pth.tar")[1])
 
     def describe(self) -> dict:
         return {

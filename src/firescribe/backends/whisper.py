@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+
 import numpy as np
 
 from firescribe.audio import SAMPLE_RATE
@@ -48,6 +50,11 @@ class WhisperBackend:
         self.pipeline = BatchedInferencePipeline(self.model)
         self.hotwords = list(hotwords)
         self.prompt = hotword_prompt(self.hotwords, self.model) if self.hotwords else None
+
+    @staticmethod
+    def model_files(options: WhisperOptions) -> tuple[str, Path, list[str]]:
+        """The model's id, its folder and the files that identify it (CTranslate2's)."""
+        return options.model, Path(resolve_model(options.model)), ["model.bin", "config.json"]
 
     def describe(self) -> dict:
         return {
