@@ -21,7 +21,7 @@ rule prepare_model:
     input:
         released_model_files,
     output:
-        directory("results/work/model/fireredasr-aed/{variant}"),
+        directory(f"{PREPARED_DIR}/{{variant}}"),
     log:
         "results/logs/prepare_model/{variant}.log",
     benchmark:

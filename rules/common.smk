@@ -7,7 +7,12 @@ from firescribe.gpu import is_gpu_chunk
 from firescribe.hotwords import read_hotwords
 from firescribe.merge import FORMATS
 from firescribe.samples import load_samples
-from firescribe.settings import FIREREDASR_VARIANTS, Settings, options_params
+from firescribe.settings import (
+    FIREREDASR_VARIANTS,
+    PREPARED_DIR,
+    Settings,
+    options_params,
+)
 
 min_version("9.0")
 

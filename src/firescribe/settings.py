@@ -203,6 +203,8 @@ class Placement:
 
 @dataclass(frozen=True)
 class Settings:
+    """The whole config, typed: what shapes results per stage, and where ASR jobs run."""
+
     input: str
     hotwords: str | None  # the corpus's hotword list
     language: str | None
@@ -217,10 +219,6 @@ class Settings:
     @property
     def backend(self) -> str:
         return self.asr.backend
-
-    @property
-    def facts(self) -> BackendFacts:
-        return BACKENDS[self.asr.backend]
 
     @property
     def punctuates(self) -> bool:
