@@ -51,7 +51,8 @@ class PlanParams:
         FireRedASR-AED v1, whose subtitle cues can only be whole units). Each such unit ends
         at a VAD pause (none merged across one) and lasts at most ``max_cue_s`` (longer
         pause-free speech is cut at its quietest point); contiguous audio."""
-        if not (not word_times if self.cue_units is None else self.cue_units):
+        cue_sized = not word_times if self.cue_units is None else self.cue_units
+        if not cue_sized:
             return self
         return dataclasses.replace(self, max_unit_s=min(self.max_unit_s, self.max_cue_s), max_gap_s=0.0, stitch=False, stitch_pad_s=0.0)
 
