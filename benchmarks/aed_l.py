@@ -18,6 +18,7 @@ from firescribe.fireredasr.prepare import prepare  # noqa: E402
 
 MODEL_DIR = ROOT / "benchmarks" / "out" / "random-aed-l"
 VARIANTS = ("fp32", "onnx-int8")  # torch fp32 on the released file; ONNX Runtime int8
+ONNX_VARIANTS = {"onnx-fp32": "onnxruntime-fp32", "onnx-int8": "onnxruntime-int8"}
 
 
 def load(variants: list[str], threads: int) -> tuple[LoadedModel, dict]:
@@ -25,15 +26,17 @@ def load(variants: list[str], threads: int) -> tuple[LoadedModel, dict]:
     if not (MODEL_DIR / "model.pth.tar").exists():
         official.make_model_dir(MODEL_DIR, size=official.AED_L, logit_std=None)
     loaded = load_model_dir(MODEL_DIR)
-    models = {}
-    for name in variants:
-        if name == "fp32":
-            models[name] = loaded.model
-        elif name == "onnx-int8":
-            prepared = MODEL_DIR.parent / "prepared-aed-l" / "onnxruntime-int8"
-            if not (prepared / "manifest.json").exists():
-                prepare(MODEL_DIR, prepared, "onnxruntime-int8")
-            models[name] = OnnxAed(prepared, loaded.model.cfg, threads)
-        else:
-            raise ValueError(f"unknown variant {name!r}; choose from {VARIANTS}")
-    return loaded, models
+    return loaded, {name: variant(loaded, name, threads) for name in variants}
+
+
+def variant(loaded: LoadedModel, name: str, threads: int):
+    """The variant ``name``: "fp32" (torch, the released file) or an ONNX Runtime one, prepared on first use
+    as the workflow's prepare_model step does."""
+    if name == "fp32":
+        return loaded.model
+    if name not in ONNX_VARIANTS:
+        raise ValueError(f"unknown variant {name!r}; choose from fp32, {', '.join(ONNX_VARIANTS)}")
+    prepared = MODEL_DIR.parent / "prepared-aed-l" / ONNX_VARIANTS[name]
+    if not (prepared / "manifest.json").exists():
+        prepare(MODEL_DIR, prepared, ONNX_VARIANTS[name])
+    return OnnxAed(prepared, loaded.model.cfg, threads)

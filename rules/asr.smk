@@ -33,6 +33,8 @@ rule prepare_model:
         mem_mb=16000,
     params:
         model_dir=config["fireredasr_aed"]["model_dir"],
+        # a new format of the prepared files re-runs this step
+        format=lambda wildcards: FIREREDASR_VARIANTS[wildcards.variant],
     script:
         "../scripts/prepare_model.py"
 

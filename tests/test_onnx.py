@@ -106,12 +106,38 @@ def test_fp16_variant_is_a_memory_mappable_half_copy(tmp_path):
     assert w16.dtype == torch.float16 and torch.equal(w16, w32.half())
 
 
-def test_a_prepared_folder_for_another_variant_is_refused(prepared):
+@torch.inference_mode()
+def test_onnx_decoding_past_the_cache_capacity_matches_torch(tmp_path):
+    """The step graph reads the engine's cache buffers in place, positions past the decoded
+    ones masked: 70 steps (buffers grow at 32 and 64) of a model that never ends a hypothesis,
+    three beams reordering rows, two utterances: the same tokens and scores as torch."""
+    model_dir = make_model_dir(tmp_path / "model", logit_std=None)
+    prepare(model_dir, tmp_path / "fp32", "onnxruntime-fp32")
+    ours = load_model_dir(model_dir)
+    onnx = OnnxAed(tmp_path / "fp32", ours.model.cfg, threads=2)
+    feats, lengths = audio_batch(ours, seconds=(2.0, 1.3))
+    params = BeamParams(beam_size=3, nbest=3, decode_max_len=70)
+    expected = ours.model.transcribe(feats, lengths, params)
+    got = onnx.transcribe(feats, lengths, params)
+    assert all(len(h.tokens) == 70 for u in expected for h in u)
+    assert [[h.tokens for h in u] for u in got] == [[h.tokens for h in u] for u in expected]
+    assert np.allclose([h.score for u in got for h in u], [h.score for u in expected for h in u], rtol=1e-4)
+
+
+def test_a_prepared_folder_for_another_variant_or_format_is_refused(prepared, tmp_path):
     _, out = prepared
     with pytest.raises(ModelFileError, match="onnxruntime-fp32.*not 'onnxruntime-int8'"):
         read_manifest(out["onnxruntime-fp32"], "onnxruntime-int8")
     with pytest.raises(ModelFileError, match="manifest.json"):
         read_manifest(out["onnxruntime-fp32"] / "missing", "onnxruntime-fp32")
+    # a folder an earlier release prepared (its manifest has no format: graphs of format 1)
+    old = tmp_path / "old"
+    old.mkdir()
+    manifest = json.loads((out["onnxruntime-fp32"] / "manifest.json").read_text())
+    del manifest["format"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="prepared in format 1, this firescribe reads 2; rerun the prepare_model step"):
+        read_manifest(old, "onnxruntime-fp32")
 
 
 def test_config_picks_the_prepared_folder():

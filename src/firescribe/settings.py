@@ -30,14 +30,16 @@ from firescribe.vad import VadParams
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schemas" / "config.schema.yaml"
 
-# FireRedASR-AED variants, ``<runtime>-<precision>``, and whether one runs from files the
-# prepare_model step writes (firescribe.fireredasr.prepare) rather than the released ones
+# FireRedASR-AED variants, ``<runtime>-<precision>``, and the format of the files the
+# prepare_model step writes for one (firescribe.fireredasr.prepare); None for a variant that
+# runs from the released files. The format is a param of prepare_model: a new one re-prepares.
 FIREREDASR_VARIANTS = {
-    "torch-fp32": False,
-    "torch-int8": False,
-    "torch-fp16": True,
-    "onnxruntime-fp32": True,
-    "onnxruntime-int8": True,
+    "torch-fp32": None,
+    "torch-int8": None,
+    "torch-fp16": 1,
+    # 2: the decoder step graph reads the cache buffers in place (1 copied them every step)
+    "onnxruntime-fp32": 2,
+    "onnxruntime-int8": 2,
 }
 PREPARED_DIR = "results/work/model/fireredasr-aed"
 # Audio kept on each side of a speech segment in stitched units (faster-whisper's VAD
@@ -95,7 +97,7 @@ class FireRedAedOptions:
         variant = variant_name(section["runtime"], section["precision"])
         return cls(
             **{**section, "hotword_weight": section["hotword_weight"] if hotwords else None},
-            prepared_dir=f"{PREPARED_DIR}/{variant}" if FIREREDASR_VARIANTS[variant] else None,
+            prepared_dir=None if FIREREDASR_VARIANTS[variant] is None else f"{PREPARED_DIR}/{variant}",
         )
 
     @property

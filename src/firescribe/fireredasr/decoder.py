@@ -81,9 +81,8 @@ class DecoderLayer(nn.Module):
         [N, H, T', K]; cross_mask [N, 1, 1, T'] bool or None (no padding). Returns [R, 1, D]."""
         sa = self.self_attn
         h = self.self_attn_norm(x)
-        k, v = cache.append(index, sa.heads(linear(h, sa.w_ks)), sa.heads(linear(h, sa.w_vs)))  # [R, H, L+1, K]
-        q = sa.heads(linear(h, sa.w_qs))
-        x = x + linear(sa.merge(attend(q, k, v)), sa.fc)
+        k, v, q = (sa.heads(linear(h, w)) for w in (sa.w_ks, sa.w_vs, sa.w_qs))  # [R, H, 1, K]
+        x = x + linear(sa.merge(cache.attend(index, q, k, v)), sa.fc)
 
         ca = self.cross_attn
         h = self.cross_attn_norm(x)  # [R, 1, D]
@@ -103,7 +102,9 @@ class SelfAttentionCache:
     A step writes its position in place (no re-concatenation of the whole prefix per step),
     and beam selection reorders rows with one copy into a spare buffer, skipped when the
     beams keep their rows. Both matter on long units: at 60 s (240 steps) the cache is
-    ~100 MB, and copying it twice per step cost as much as the attention over the encoder."""
+    ~100 MB, and copying it twice per step cost as much as the attention over the encoder.
+    Buffers start zeroed, so that positions past L hold finite values (the ONNX decoder step
+    reads whole buffers and masks those positions)."""
 
     def __init__(self, n_layers: int):
         self.keys: list[Tensor | None] = [None] * n_layers
@@ -111,21 +112,32 @@ class SelfAttentionCache:
         self._spare: list[tuple[Tensor, Tensor] | None] = [None] * n_layers
         self.length = 0
 
+    def attend(self, layer: int, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """Self-attention of the new position: q, k, v [R, H, 1, K] -> [R, H, 1, K] over
+        positions 0..L (the cached ones and this one, which the cache takes)."""
+        keys, values = self.append(layer, k, v)
+        return attend(q, keys, values)
+
     def append(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
         """k, v [R, H, 1, K] of position L -> views [R, H, L+1, K] of positions 0..L."""
-        L, buf = self.length, self.keys[layer]
-        if buf is None or buf.shape[2] == L:
-            capacity = max(32, 2 * L)
-            self.keys[layer] = self._grow(buf, k, capacity)
-            self.values[layer] = self._grow(self.values[layer], v, capacity)
-            self._spare[layer] = None
+        L = self.length
+        self.reserve(layer, k)
         self.keys[layer][:, :, L] = k[:, :, 0]
         self.values[layer][:, :, L] = v[:, :, 0]
         return self.keys[layer][:, :, : L + 1], self.values[layer][:, :, : L + 1]
 
+    def reserve(self, layer: int, like: Tensor) -> None:
+        """Room for position L in ``layer``'s buffers, of rows and heads as ``like`` [R, H, 1, K]."""
+        L, buf = self.length, self.keys[layer]
+        if buf is None or buf.shape[2] == L:
+            capacity = max(32, 2 * L)
+            self.keys[layer] = self._grow(buf, like, capacity)
+            self.values[layer] = self._grow(self.values[layer], like, capacity)
+            self._spare[layer] = None
+
     def _grow(self, buf: Tensor | None, new: Tensor, capacity: int) -> Tensor:
         r, h, _, k = new.shape
-        grown = new.new_empty(r, h, capacity, k)
+        grown = new.new_zeros(r, h, capacity, k)
         if buf is not None:
             grown[:, :, : self.length] = buf[:, :, : self.length]
         return grown
@@ -148,7 +160,7 @@ class SelfAttentionCache:
                 self.keys[i], self.values[i], self._spare[i] = k.index_select(0, rows), v.index_select(0, rows), None
                 continue
             if self._spare[i] is None:
-                self._spare[i] = (torch.empty_like(k), torch.empty_like(v))
+                self._spare[i] = (torch.zeros_like(k), torch.zeros_like(v))
             sk, sv = self._spare[i]
             torch.index_select(k[:, :, :L], 0, rows, out=sk[:, :, :L])
             torch.index_select(v[:, :, :L], 0, rows, out=sv[:, :, :L])

@@ -9,13 +9,17 @@ Three graphs, written with their weights as external data (AED-L is over protobu
     enc [N, T', D] -> cross_k_i, cross_v_i [N, H, T', K] for every decoder layer i
     (once per utterance, as our torch decoder does)
 ``decoder.onnx``
-    tokens [R] int64, position [] int64, cross_mask [N, 1, 1, T'] bool,
-    cross_k_i, cross_v_i [N, H, T', K], past_k_i, past_v_i [R, H, L, K] (L >= 0)
-    -> logits [R, V], present_k_i, present_v_i [R, H, L+1, K]
+    tokens [R] int64, position [] int64 (L, the number of decoded positions before this one),
+    cross_mask [N, 1, 1, T'] bool, cross_k_i, cross_v_i [N, H, T', K],
+    past_k_i, past_v_i [R, H, C, K] (the engine's cache buffers, C >= L; positions >= L unused)
+    -> logits [R, V], new_k_i, new_v_i [R, H, 1, K] (this position's, for the engine to store)
 
 R = N * beams. The graphs run our modules (the code the torch engine runs), with three
 algorithms swapped for ones ONNX expresses well while exporting (``onnx_algorithms``), so
-ONNX Runtime and torch agree to float tolerance (tests/test_onnx.py).
+ONNX Runtime and torch agree to float tolerance (tests/test_onnx.py). The decoder step reads
+the cache buffers in place and returns only the new position (``attend_over_buffer``): no
+step copies the cache (a graph that concatenated past and new keys copied all of it, per
+layer, every step).
 
 INT8: onnxruntime's dynamic quantization of every MatMul with a constant weight (int8
 weights per output channel, in 7 bits, activations quantized at run time) - the scheme of
@@ -110,17 +114,28 @@ class CrossGraph(nn.Module):
         return tuple(t for layer in self.decoder.layer_stack for t in layer.cross_kv(enc))
 
 
+def attend_over_buffer(q: Tensor, k: Tensor, v: Tensor, past_k: Tensor, past_v: Tensor, length: Tensor) -> Tensor:
+    """Self-attention of a new position over the first ``length`` positions of cache buffers
+    past_k, past_v [R, H, C, K] and its own key/value k, v [R, H, 1, K], without joining them
+    (a copy of the buffers): two sets of scores, one softmax. q [R, H, 1, K] -> [R, H, 1, K]."""
+    q = q * (1.0 / math.sqrt(q.shape[-1]))
+    capacity = past_k.shape[2]
+    past_scores = torch.matmul(q, past_k.transpose(-2, -1))  # [R, H, 1, C]
+    past_scores = past_scores.masked_fill(torch.arange(capacity) >= length, float("-inf"))
+    p = torch.softmax(torch.cat([past_scores, torch.matmul(q, k.transpose(-2, -1))], dim=-1), dim=-1)  # [R, H, 1, C+1]
+    return torch.matmul(p[..., :capacity], past_v) + p[..., capacity:] * v
+
+
 class _StepCache:
     """Stands in for the decoder's SelfAttentionCache while tracing one step: each layer's
-    past keys/values come in as inputs and leave, extended by this position, as outputs."""
+    cache buffers come in as inputs, and this position's keys/values leave as outputs."""
 
-    def __init__(self, past: list[tuple[Tensor, Tensor]]):
-        self.past, self.present = past, []
+    def __init__(self, past: list[tuple[Tensor, Tensor]], length: Tensor):
+        self.past, self.length, self.new = past, length, []
 
-    def append(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        pk, pv = self.past[layer]
-        self.present.append((torch.cat([pk, k], dim=2), torch.cat([pv, v], dim=2)))
-        return self.present[-1]
+    def attend(self, layer: int, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        self.new.append((k, v))
+        return attend_over_buffer(q, k, v, *self.past[layer], self.length)
 
 
 class DecoderStepGraph(nn.Module):
@@ -135,13 +150,13 @@ class DecoderStepGraph(nn.Module):
         n_layers = len(dec.layer_stack)
         cross = [(caches[2 * i], caches[2 * i + 1]) for i in range(n_layers)]
         past = [(caches[2 * (n_layers + i)], caches[2 * (n_layers + i) + 1]) for i in range(n_layers)]
-        cache = _StepCache(past)
+        cache = _StepCache(past, position)
         x = (dec.tgt_word_emb(tokens) * dec.scale + dec.pe.index_select(0, position.view(1))).unsqueeze(1)  # [R, 1, D]
         beams = tokens.shape[0] // cross[0][0].shape[0]
         for i, layer in enumerate(dec.layer_stack):
             x = layer.step(x, cache, i, cross[i], cross_mask, beams)
         logits = dec.tgt_word_prj(dec.layer_norm_out(x))[:, 0]  # [R, V] (3-D input: a quantizable MatMul)
-        return (logits, *[t for kv in cache.present for t in kv])
+        return (logits, *[t for kv in cache.new for t in kv])
 
 
 def cross_names(n_layers: int) -> list[str]:
@@ -152,8 +167,8 @@ def past_names(n_layers: int) -> list[str]:
     return [f"past_{kv}_{i}" for i in range(n_layers) for kv in "kv"]
 
 
-def present_names(n_layers: int) -> list[str]:
-    return [f"present_{kv}_{i}" for i in range(n_layers) for kv in "kv"]
+def new_names(n_layers: int) -> list[str]:
+    return [f"new_{kv}_{i}" for i in range(n_layers) for kv in "kv"]
 
 
 def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outputs: list[str], axes: dict) -> None:
@@ -169,6 +184,7 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: list[str], outpu
             # which needs onnxscript; this one traces our modules as they are
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")  # slices stay dynamic: wanted
             torch.onnx.export(module, args, str(raw), dynamo=False, opset_version=OPSET, input_names=inputs, output_names=outputs, dynamic_axes=axes, do_constant_folding=True)
         save_with_external_data(onnx.load(str(raw)), path)
 
@@ -199,18 +215,18 @@ def export_onnx(model: FireRedAed, out_dir: str | Path) -> list[str]:
         axes = {"enc": {0: "N", 1: "T_enc"}} | {name: {0: "N", 2: "T_enc"} for name in cross_names(n_layers)}
         _export(CrossGraph(model), (enc,), out / CROSS_FILE, ["enc"], cross_names(n_layers), axes)
 
-        # decoder step: 2 utterances x 3 beams, a past of 4 positions
-        n, beams, t_enc, past_len = 2, 3, 27, 4
+        # decoder step: 2 utterances x 3 beams, 4 positions decoded in buffers of 8
+        n, beams, t_enc, past_len, capacity = 2, 3, 27, 4, 8
         cross = [torch.randn(n, heads, t_enc, d_k) for _ in range(2 * n_layers)]
-        past = [torch.randn(n * beams, heads, past_len, d_k) for _ in range(2 * n_layers)]
+        past = [torch.randn(n * beams, heads, capacity, d_k) for _ in range(2 * n_layers)]
         tokens = torch.full((n * beams,), cfg.sos_id, dtype=torch.long)
         cross_mask = torch.ones(n, 1, 1, t_enc, dtype=torch.bool)
         inputs = ["tokens", "position", "cross_mask"] + cross_names(n_layers) + past_names(n_layers)
-        outputs = ["logits"] + present_names(n_layers)
+        outputs = ["logits"] + new_names(n_layers)
         axes = {"tokens": {0: "R"}, "cross_mask": {0: "N", 3: "T_enc"}, "logits": {0: "R"}}
         axes |= {name: {0: "N", 2: "T_enc"} for name in cross_names(n_layers)}
-        axes |= {name: {0: "R", 2: "L"} for name in past_names(n_layers)}
-        axes |= {name: {0: "R", 2: "L_next"} for name in present_names(n_layers)}
+        axes |= {name: {0: "R", 2: "C"} for name in past_names(n_layers)}
+        axes |= {name: {0: "R"} for name in new_names(n_layers)}
         args = (tokens, torch.tensor(past_len), cross_mask, *cross, *past)
         _export(DecoderStepGraph(model), args, out / DECODER_FILE, inputs, outputs, axes)
     return list(GRAPHS)

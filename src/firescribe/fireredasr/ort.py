@@ -1,13 +1,13 @@
 """FireRedASR-AED on ONNX Runtime: the graphs of ``export.py``, driven by the same beam search.
 
 ``OnnxAed`` mirrors ``FireRedAed.transcribe``; ``OnnxDecoder`` mirrors the torch decoder's
-``init_state``/``step`` interface, so ``beam_search`` runs unchanged on either. Tensors cross
-between torch and numpy without copies (``torch.from_numpy`` / ``.numpy()``).
+``init_state``/``step`` interface on the same decoder state, so ``beam_search`` runs unchanged
+on either. Tensors cross between torch and numpy without copies (``torch.from_numpy`` /
+``.numpy()``), and onnxruntime reads contiguous numpy inputs in place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from torch import Tensor
 
 from firescribe.fireredasr.beam_search import BeamParams, Hypothesis
 from firescribe.fireredasr.context import ContextGraph
+from firescribe.fireredasr.decoder import DecoderState, SelfAttentionCache
 from firescribe.fireredasr.errors import ModelFileError
 from firescribe.fireredasr.export import CROSS_FILE, DECODER_FILE, ENCODER_FILE, cross_names, past_names
 from firescribe.fireredasr.model import AedConfig, search
@@ -37,42 +38,42 @@ def session(path: Path, threads: int):
         raise ModelFileError(path, f"not a loadable ONNX graph ({type(exc).__name__}: {str(exc)[:300]})") from exc
 
 
-@dataclass
-class OnnxDecoderState:
-    cross: list[np.ndarray]  # cross_k_0, cross_v_0, cross_k_1, ... [N, H, T', K]
-    cross_mask: np.ndarray  # [N, 1, 1, T'] bool
-    past: list[np.ndarray]  # past_k_0, past_v_0, ... [R, H, L, K]
-    beams: int
-
-    def select(self, rows: Tensor, utts: Tensor | None = None) -> "OnnxDecoderState":
-        """Keep/reorder cache rows (beam selection); optionally keep only utterances ``utts``."""
-        r = rows.numpy()
-        past = [p[r] for p in self.past]
-        if utts is None:
-            return OnnxDecoderState(self.cross, self.cross_mask, past, self.beams)
-        u = utts.numpy()
-        return OnnxDecoderState([c[u] for c in self.cross], self.cross_mask[u], past, self.beams)
-
-
 class OnnxDecoder:
+    """The decoder graphs behind the torch decoder's interface, on the same state
+    (``DecoderState``, ``SelfAttentionCache``): the step graph reads the cache buffers where
+    they are (numpy views of the torch buffers, no copy) and returns only the new position's
+    keys/values, which the cache stores as the torch engine does."""
+
     def __init__(self, cross_session, step_session, cfg: AedConfig):
         self.cross_session, self.step_session = cross_session, step_session
         self.sos_id, self.eos_id = cfg.sos_id, cfg.eos_id
         self.n_layers, self.heads, self.d_k = cfg.n_layers_dec, cfg.n_head, cfg.d_model // cfg.n_head
 
-    def init_state(self, enc: Tensor, enc_mask: Tensor, beams: int) -> OnnxDecoderState:
+    def init_state(self, enc: Tensor, enc_mask: Tensor, beams: int) -> DecoderState:
         """enc [N, T', D], enc_mask [N, 1, T'] bool."""
-        cross = self.cross_session.run(None, {"enc": enc.numpy()})
-        empty = np.zeros((enc.shape[0] * beams, self.heads, 0, self.d_k), dtype=np.float32)
-        return OnnxDecoderState(cross, enc_mask.unsqueeze(1).numpy(), [empty] * (2 * self.n_layers), beams)
+        kv = [torch.from_numpy(t) for t in self.cross_session.run(None, {"enc": enc.numpy()})]
+        cross = list(zip(kv[0::2], kv[1::2]))  # per layer, [N, H, T', K]
+        return DecoderState(cross, enc_mask.unsqueeze(1), SelfAttentionCache(self.n_layers), beams)
 
-    def step(self, tokens: Tensor, position: int, state: OnnxDecoderState) -> tuple[Tensor, OnnxDecoderState]:
-        """tokens [R] at ``position`` -> logits [R, V] of the next token, and the next state."""
-        feeds = {"tokens": np.ascontiguousarray(tokens.numpy()), "position": np.array(position, dtype=np.int64), "cross_mask": state.cross_mask}
-        feeds |= dict(zip(cross_names(self.n_layers), state.cross))
-        feeds |= dict(zip(past_names(self.n_layers), state.past))
-        logits, *present = self.step_session.run(None, feeds)
-        return torch.from_numpy(logits), OnnxDecoderState(state.cross, state.cross_mask, present, state.beams)
+    def step(self, tokens: Tensor, position: int, state: DecoderState) -> tuple[Tensor, DecoderState]:
+        """tokens [R] at ``position`` -> logits [R, V] of the next token, and the state
+        (updated in place) for the next step."""
+        cache, like = state.cache, torch.empty(len(tokens), self.heads, 1, self.d_k)
+        feeds = {"tokens": np.ascontiguousarray(tokens.numpy()), "position": np.array(position, dtype=np.int64), "cross_mask": state.cross_mask.numpy()}
+        for i, (names_cross, names_past) in enumerate(zip(self._pairs(cross_names), self._pairs(past_names))):
+            cache.reserve(i, like)
+            feeds |= dict(zip(names_cross, (t.numpy() for t in state.cross[i])))
+            feeds |= dict(zip(names_past, (cache.keys[i].numpy(), cache.values[i].numpy())))
+        logits, *new = self.step_session.run(None, feeds)
+        for i in range(self.n_layers):
+            cache.append(i, torch.from_numpy(new[2 * i]), torch.from_numpy(new[2 * i + 1]))
+        cache.advance()
+        return torch.from_numpy(logits), state
+
+    def _pairs(self, names) -> list[list[str]]:
+        """[k_i, v_i] input names per layer."""
+        flat = names(self.n_layers)
+        return [flat[2 * i : 2 * i + 2] for i in range(self.n_layers)]
 
 
 class OnnxAed:

@@ -9,8 +9,8 @@ Variants are ``<runtime>-<precision>``:
 - ``onnxruntime-fp32``: the ONNX graphs of ``export.py``.
 - ``onnxruntime-int8``: the same graphs, dynamically quantized by onnxruntime.
 
-The prepared folder holds ``manifest.json`` (variant, source folder, the network's config)
-and the converted files. It is written beside its final place and renamed into it, so an
+The prepared folder holds ``manifest.json`` (variant, format of its files, source folder,
+the network's config) and the converted files. It is written beside its final place and renamed into it, so an
 interrupted preparation never leaves a half-written folder behind.
 """
 
@@ -64,6 +64,7 @@ def prepare(model_dir: str | Path, out_dir: str | Path, variant: str) -> dict:
         shutil.rmtree(tmp / "fp32")
     manifest = {
         "variant": variant,
+        "format": FIREREDASR_VARIANTS[variant],
         "model_dir": str(src),
         "config": dataclasses.asdict(model.cfg),
         "ctc": model.ctc is not None,
@@ -87,4 +88,8 @@ def read_manifest(prepared_dir: str | Path, variant: str) -> tuple[dict, AedConf
         raise ModelFileError(path, f"not a prepared model folder ({type(exc).__name__}: {exc}); rerun the prepare_model step") from exc
     if manifest.get("variant") != variant:
         raise ModelFileError(path, f"prepared for {manifest.get('variant')!r}, not {variant!r}; rerun the prepare_model step")
+    if manifest.get("format", 1) != FIREREDASR_VARIANTS[variant]:
+        raise ModelFileError(
+            path, f"prepared in format {manifest.get('format', 1)}, this firescribe reads {FIREREDASR_VARIANTS[variant]}; rerun the prepare_model step"
+        )
     return manifest, cfg
