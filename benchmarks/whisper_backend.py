@@ -42,10 +42,6 @@ from firescribe.plan import plan_audio  # noqa: E402
 from firescribe.vad import detect_speech  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
-# imported before any timing, as faster-whisper's own modules are (silero-vad's segment rules
-# import torch: ~1.5 s, once per process)
-import silero_vad.utils_vad  # noqa: E402,F401
-
 
 def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int, stitch: bool = True) -> tuple[str, float]:
     """The workflow's whisper path with its defaults: VAD, plan (speech-only units by default,
