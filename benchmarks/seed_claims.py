@@ -160,7 +160,11 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.cores)  # a plain script's default: one intra-op thread per core
 
-    tmp = Path(tempfile.mkdtemp(prefix="seed-claims-"))
+    with tempfile.TemporaryDirectory(prefix="seed-claims-") as tmp:  # the recording, segment WAVs
+        run_all(args, Path(tmp))
+
+
+def run_all(args: argparse.Namespace, tmp: Path) -> None:
     sentences, pauses = media.script(3, args.seconds, (0.2, 0.4, 0.7, 1.0, 1.5))
     wav = tmp / "talk.wav"
     media.speech_track(sentences, pauses, wav)

@@ -24,20 +24,17 @@ cross keys/values [T', D] into heads).
 
 from __future__ import annotations
 
-import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-from firescribe.fireredasr import decoder  # noqa: E402  (its attend, as patched while exporting)
-from firescribe.fireredasr.export import EncoderGraph, _export, onnx_algorithms, save_with_external_data  # noqa: E402
-from firescribe.fireredasr.features import read_cmvn  # noqa: E402
-from firescribe.fireredasr.model import FireRedAed  # noqa: E402
+from firescribe.fireredasr import decoder  # its attend, as patched while exporting
+from firescribe.fireredasr.export import EncoderGraph, _export, onnx_algorithms, save_with_external_data
+from firescribe.fireredasr.features import read_cmvn
+from firescribe.fireredasr.model import FireRedAed
 
 MAX_LEN = 1024  # decoder self-attention cache length of sherpa-onnx's released FireRedASR-AED-L
 ENCODER, DECODER, TOKENS = "encoder.onnx", "decoder.onnx", "tokens.txt"
@@ -152,12 +149,10 @@ def quantize_sherpa(fp32_dir: Path, out_dir: Path) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in (ENCODER, DECODER):
-        raw = out_dir / f".raw-{name}"
-        quantize_dynamic(fp32_dir / name, raw, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8, use_external_data_format=True)
-        save_with_external_data(onnx.load(str(raw)), out_dir / name)
-        raw.unlink()
-        for leftover in out_dir.glob(f".raw-{name}*"):
-            leftover.unlink()
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".quantize-") as tmp:
+            raw = Path(tmp) / name
+            quantize_dynamic(fp32_dir / name, raw, op_types_to_quantize=["MatMul"], weight_type=QuantType.QInt8, use_external_data_format=True)
+            save_with_external_data(onnx.load(str(raw)), out_dir / name)
     (out_dir / TOKENS).write_bytes((fp32_dir / TOKENS).read_bytes())
     return out_dir
 

@@ -48,6 +48,7 @@ class OnnxDecoder:
         self.cross_session, self.step_session = cross_session, step_session
         self.sos_id, self.eos_id = cfg.sos_id, cfg.eos_id
         self.n_layers, self.heads, self.d_k = cfg.n_layers_dec, cfg.n_head, cfg.d_model // cfg.n_head
+        self.cross_inputs, self.past_inputs = cross_names(self.n_layers), past_names(self.n_layers)
 
     def init_state(self, enc: Tensor, enc_mask: Tensor, beams: int) -> DecoderState:
         """enc [N, T', D], enc_mask [N, 1, T'] bool."""
@@ -60,20 +61,15 @@ class OnnxDecoder:
         (updated in place) for the next step."""
         cache, like = state.cache, torch.empty(len(tokens), self.heads, 1, self.d_k)
         feeds = {"tokens": np.ascontiguousarray(tokens.numpy()), "position": np.array(position, dtype=np.int64), "cross_mask": state.cross_mask.numpy()}
-        for i, (names_cross, names_past) in enumerate(zip(self._pairs(cross_names), self._pairs(past_names))):
+        for i in range(self.n_layers):
             cache.reserve(i, like)
-            feeds |= dict(zip(names_cross, (t.numpy() for t in state.cross[i])))
-            feeds |= dict(zip(names_past, (cache.keys[i].numpy(), cache.values[i].numpy())))
+        feeds |= zip(self.cross_inputs, (t.numpy() for kv in state.cross for t in kv))
+        feeds |= zip(self.past_inputs, (t.numpy() for kv in zip(cache.keys, cache.values) for t in kv))
         logits, *new = self.step_session.run(None, feeds)
         for i in range(self.n_layers):
             cache.append(i, torch.from_numpy(new[2 * i]), torch.from_numpy(new[2 * i + 1]))
         cache.advance()
         return torch.from_numpy(logits), state
-
-    def _pairs(self, names) -> list[list[str]]:
-        """[k_i, v_i] input names per layer."""
-        flat = names(self.n_layers)
-        return [flat[2 * i : 2 * i + 2] for i in range(self.n_layers)]
 
 
 class OnnxAed:
