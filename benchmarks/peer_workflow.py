@@ -125,6 +125,7 @@ def run_peer(corpus: Path, out: Path, threads: int, words: str) -> tuple[float, 
 def wer(refs: dict[str, str], texts: dict[str, str]) -> float:
     return total([score(ref, texts.get(name, "")) for name, ref in refs.items()]).error_rate
 
+
 ELAPSED = re.compile(r"asr chunk \d+: .* elapsed ([0-9.]+) s")
 
 
