@@ -129,19 +129,23 @@ def wer(refs: dict[str, str], texts: dict[str, str]) -> float:
 ELAPSED = re.compile(r"asr chunk \d+: .* elapsed ([0-9.]+) s")
 
 
-def profile(results: Path, started: float, wall: float) -> pd.DataFrame:
-    """Where one run of ours spent its wall clock and its job seconds.
+def profile(results: Path, started: float, wall: float) -> tuple[pd.DataFrame, int]:
+    """Where one run of ours spent its wall clock and its job seconds, and how many units the
+    guard re-decoded.
 
     Each job's seconds come from its Snakemake benchmark file (written when it ends: its end is
-    the file's time, its start that minus the seconds); an ASR job's decoding from its log."""
+    the file's time, its start that minus the seconds); an ASR job's decoding, and the units
+    its guard re-decoded, from its log."""
     jobs = []
     for f in (results / "benchmarks").rglob("*.tsv"):
         seconds = float(pd.read_csv(f, sep="\t")["s"].iloc[0])
         end = f.stat().st_mtime - started
         jobs.append({"stage": f.relative_to(results / "benchmarks").parts[0].removesuffix(".tsv"), "start": end - seconds, "end": end, "s": seconds})
     jobs = pd.DataFrame(jobs)
+    asr_logs = [log.read_text() for log in (results / "logs" / "asr").rglob("*.log")]
     # each log reports progress after every batch; its last elapsed is the chunk's
-    decode = sum(float(ELAPSED.findall(log.read_text())[-1]) for log in (results / "logs" / "asr").rglob("*.log"))
+    decode = sum(float(ELAPSED.findall(log)[-1]) for log in asr_logs)
+    redecoded = sum(log.count("'redecoded'") for log in asr_logs)
     asr = jobs[jobs["stage"] == "asr"]
     before = jobs[jobs["start"] < asr["start"].min()]
     tail = jobs[jobs["stage"].isin(["corpus", "report"])]
@@ -155,7 +159,7 @@ def profile(results: Path, started: float, wall: float) -> pd.DataFrame:
         ("Snakemake's end (after the last job)", wall - jobs["end"].max(), None, None),
         ("whole run", wall, jobs["s"].sum(), len(jobs)),
     ]
-    return pd.DataFrame(rows, columns=["part", "wall s", "job s", "jobs"]).set_index("part")
+    return pd.DataFrame(rows, columns=["part", "wall s", "job s", "jobs"]).set_index("part"), redecoded
 
 
 def main() -> None:
@@ -195,8 +199,8 @@ def main() -> None:
         print(f"  {name}: {row['wall s']:.1f} s, WER {row['WER']:.3f}; {ratios}")
     for name, (work, started, wall) in last.items():
         print(f"\nprofile of the last run, {name}:")
-        print(profile(work / "results", started, wall).to_string(float_format=lambda x: f"{x:.2f}"))
-        redecoded = sum(log.read_text().count("'redecoded'") for log in (work / "results" / "logs" / "asr").rglob("*.log"))
+        table, redecoded = profile(work / "results", started, wall)
+        print(table.to_string(float_format=lambda x: f"{x:.2f}"))
         print(f"units the guard re-decoded (faster-whisper's temperature fallback; in ASR decoding): {redecoded}")
 
 
