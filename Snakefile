@@ -1,9 +1,13 @@
 # firescribe: long videos and recordings in, transcripts out.
 #
-#   media --extract--> 16 kHz WAV --vad--> speech segments --plan--> units & chunks
+#   media --extract--> 16 kHz WAV --vad--> speech segments --plan--> units, inputs & chunks
 #         --asr (one job per chunk)--> chunk results --merge--> json/txt/srt/vtt/tsv per file
 #         --corpus--> corpus.tsv / corpus.parquet for the whole corpus
 #         --report--> figures and a per-file table for `snakemake --report report.html`
+#
+# Jobs are per shard: one long file, or many short ones (firescribe.shards), so that a
+# dataset of 10,000 short clips is tens of jobs, not 50,000; the ASR jobs of a shard decode
+# the units of all its files in length-sorted batches, with one model load a job.
 #
 # Configure in config/config.yaml (see config/README.md); run with `snakemake --cores N`.
 
@@ -20,7 +24,9 @@ include: "rules/common.smk"
 
 rule all:
     input:
-        expand("results/transcripts/{sample}.{ext}", sample=SAMPLES.index, ext=FORMATS),
+        # each shard's list of files; its transcripts results/transcripts/{sample}.{ext}
+        # are written beside it (see transcript_paths in rules/common.smk)
+        expand("results/work/merged/{shard}.tsv", shard=SHARDS),
         "results/corpus.tsv",
         "results/corpus.parquet",
         "results/report/files.html",

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import dataclasses
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from firescribe.audio import open_pcm, to_float  # noqa: E402
 from firescribe.backends.fireredasr import FireRedAedBackend  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend  # noqa: E402
 from firescribe.guard import trips  # noqa: E402
-from firescribe.plan import plan_audio  # noqa: E402
+from firescribe.plan import file_plan, plan_audio  # noqa: E402
 from firescribe.vad import detect_speech  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 from support.settings import firered_options  # noqa: E402
@@ -64,14 +65,14 @@ def main() -> None:
     media.speech_track(sentences, pauses, tmp / "talk.wav")
     pcm = open_pcm(tmp / "talk.wav")
     units = plan_audio(pcm, detect_speech(pcm, settings.vad), settings.plan)
-    plan = {"units": units, "chunks": [list(range(len(units)))]}
+    plan = file_plan("talk", units, chunk_s=math.inf)  # one chunk of all units
     whisper = WhisperBackend(settings.asr.options, args.threads)
     print(f"talk: {len(pcm) / 16000 / 60:.1f} min, {len(units)} units; tiny.en int8, {args.threads} threads", flush=True)
 
     walls: dict[str, list[float]] = {"guard off": [], "guard on": []}
     for r in range(args.repeats):
         for name, g in (("guard off", off), ("guard on", guard)):
-            doc, wall = timed(lambda g=g: transcribe_chunk(whisper, str(tmp / "talk.wav"), plan, 0, "en", 240.0, g))
+            doc, wall = timed(lambda g=g: transcribe_chunk(whisper, {"talk": str(tmp / "talk.wav")}, plan, 0, "en", 240.0, g))
             walls[name].append(wall)
             print(f"  round {r + 1}: {name}: {wall:.2f} s, units guarded: {sum('guard' in u for u in doc['units'])}", flush=True)
     unit_segments = [u["segments"] for u in doc["units"]]

@@ -21,6 +21,7 @@ the same on every run of this script (tests/media.py synthesizes deterministical
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 import time
@@ -38,7 +39,7 @@ from firescribe.accuracy import score  # noqa: E402
 from firescribe.asr import transcribe_chunk  # noqa: E402
 from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, to_float  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
-from firescribe.plan import plan_audio  # noqa: E402
+from firescribe.plan import file_plan, plan_audio  # noqa: E402
 from firescribe.vad import detect_speech  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
@@ -55,8 +56,8 @@ def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int,
     speech = detect_speech(pcm, settings.vad)
     print(f"  ours: VAD {time.monotonic() - t:.1f} s", flush=True)
     units = plan_audio(pcm, speech, settings.plan)
-    plan = {"units": units, "chunks": [list(range(len(units)))]}
-    doc = transcribe_chunk(backend, str(wav), plan, 0, "en", settings.asr.batch_seconds, settings.asr.guard)
+    plan = file_plan("talk", units, chunk_s=math.inf)  # one chunk of all units
+    doc = transcribe_chunk(backend, {"talk": str(wav)}, plan, 0, "en", settings.asr.batch_seconds, settings.asr.guard)
     return " ".join(s["text"] for u in doc["units"] for s in u["segments"]), time.monotonic() - t
 
 

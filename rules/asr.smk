@@ -40,20 +40,20 @@ rule prepare_model:
 
 
 rule asr:
-    """Transcribe one chunk of units with the configured backend."""
+    """Transcribe one chunk of a shard's inputs with the configured backend (one model load)."""
     input:
-        wav="results/work/audio/{sample}.wav",
-        plan="results/work/plan/{sample}.json",
+        audio="results/work/audio/{shard}",
+        plan="results/work/plan/{shard}.json",
         model=f"results/work/model/{SETTINGS.backend}.json",
         prepared=prepared_model_input,
-        # the corpus's hotword list and the file's own: editing one re-runs the files it covers
+        # the corpus's hotword list and the files' own: editing one re-runs the files it covers
         hotwords=hotword_lists,
     output:
-        "results/work/asr/{sample}/{chunk}.json",
+        "results/work/asr/{shard}/{chunk}.json",
     log:
-        "results/logs/asr/{sample}/{chunk}.log",
+        "results/logs/asr/{shard}/{chunk}.log",
     benchmark:
-        "results/benchmarks/asr/{sample}/{chunk}.tsv"
+        "results/benchmarks/asr/{shard}/{chunk}.tsv"
     conda:
         "../envs/firescribe.yaml"
     threads: SETTINGS.placement.threads
@@ -65,6 +65,7 @@ rule asr:
             SETTINGS.placement.gpu_mem_mb if gpu_job(wildcards) else 0
         ),
     params:
+        samples=members,
         asr=SETTINGS.asr.params(),
         language=sample_language,
         gpu_locks="results/work/gpu-locks",

@@ -1,4 +1,5 @@
 import json
+import os
 from dataclasses import asdict
 
 from snakemake.utils import min_version, validate
@@ -7,6 +8,7 @@ from firescribe.gpu import is_gpu_chunk
 from firescribe.hotwords import read_hotwords
 from firescribe.merge import FORMATS
 from firescribe.samples import load_samples
+from firescribe.shards import make_shards, shard_of
 from firescribe.settings import (
     FIREREDASR_VARIANTS,
     PREPARED_DIR,
@@ -31,42 +33,85 @@ for hotword_list in HOTWORD_LISTS:
 # the typed config (firescribe.settings): what shapes results, apart from where jobs run
 SETTINGS = Settings.from_config(config, hotwords=bool(HOTWORD_LISTS))
 
+# the files each job of extract, vad, plan and merge serves: many short files, or one long
+# one (firescribe.shards); a shard is named after its first file
+SHARDS = make_shards(SAMPLES, SETTINGS.shards)
+SHARD_OF = shard_of(SHARDS)
+
 
 wildcard_constraints:
     sample=r"[^/]+",
+    shard=r"[^/]+",
     chunk=r"\d{4}",
     variant="|".join(FIREREDASR_VARIANTS),
 
 
-def media_path(wildcards):
-    return SAMPLES.loc[wildcards.sample, "path"]
+def transcript_paths(sample):
+    """A file's transcripts, format -> path: written by its shard's merge job."""
+    return {fmt: f"results/transcripts/{sample}.{fmt}" for fmt in FORMATS}
+
+
+def merge_again_where_transcripts_are_missing():
+    """Transcripts are not declared as Snakemake outputs: Snakemake checks every declared
+    output of a job against every target, so a merge job serving thousands of files would
+    make the DAG quadratic. Its declared output is the shard's list of files instead; a
+    shard any of whose transcripts has been deleted loses that list here, and so is merged
+    again, as a deleted output would be."""
+    folder = "results/transcripts"
+    present = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    for shard, samples in SHARDS.items():
+        record = f"results/work/merged/{shard}.tsv"
+        if os.path.exists(record) and any(
+            os.path.basename(path) not in present
+            for s in samples
+            for path in transcript_paths(s).values()
+        ):
+            os.remove(record)
+
+
+merge_again_where_transcripts_are_missing()
+
+
+def members(wildcards):
+    return SHARDS[wildcards.shard]
+
+
+def files_at_once(wildcards):
+    """Threads of a job that handles a shard's files one a thread (extract, vad)."""
+    return min(workflow.cores, len(members(wildcards)))
+
+
+def media_paths(wildcards):
+    return [SAMPLES.loc[s, "path"] for s in members(wildcards)]
 
 
 def sample_language(wildcards):
-    lang = SAMPLES.loc[wildcards.sample, "language"]
+    """The shard's language (its files share it: firescribe.shards.context_key)."""
+    lang = SAMPLES.loc[members(wildcards)[0], "language"]
     return lang if isinstance(lang, str) and lang else SETTINGS.language
 
 
 def hotword_lists(wildcards):
-    """The hotword lists of a file: the corpus's (config hotwords), then its own (sample sheet)."""
-    own = SAMPLES.loc[wildcards.sample, "hotwords"]
+    """The hotword lists of a shard's files: the corpus's (config hotwords), then their own
+    (sample sheet; the files of a shard share it)."""
+    own = SAMPLES.loc[members(wildcards)[0], "hotwords"]
     return [path for path in (SETTINGS.hotwords, own) if isinstance(path, str) and path]
 
 
-def chunks_of(sample):
-    """ASR outputs of one file: known once its plan (a checkpoint) exists."""
-    plan = checkpoints.plan.get(sample=sample).output.plan
+def chunks_of(shard):
+    """ASR outputs of one shard: known once its plan (a checkpoint) exists."""
+    plan = checkpoints.plan.get(shard=shard).output.plan
     with open(plan, encoding="utf-8") as f:
         n = len(json.load(f)["chunks"])
-    return [f"results/work/asr/{sample}/{i:04d}.json" for i in range(n)]
+    return [f"results/work/asr/{shard}/{i:04d}.json" for i in range(n)]
 
 
 def chunk_results(wildcards):
-    return chunks_of(wildcards.sample)
+    return chunks_of(wildcards.shard)
 
 
 def all_chunk_results(wildcards):
-    return [f for sample in SAMPLES.index for f in chunks_of(sample)]
+    return [f for shard in SHARDS for f in chunks_of(shard)]
 
 
 def references():

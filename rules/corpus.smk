@@ -1,7 +1,7 @@
 rule corpus:
     """One table for the whole corpus: every input with its status and reason."""
     input:
-        transcripts=expand("results/transcripts/{sample}.json", sample=SAMPLES.index),
+        merged=expand("results/work/merged/{shard}.tsv", shard=SHARDS),
         references=references().values(),
     output:
         tsv=report(
@@ -18,6 +18,7 @@ rule corpus:
         "../envs/firescribe.yaml"
     threads: 1
     params:
+        transcripts=[transcript_paths(s)["json"] for s in SAMPLES.index],
         references=references(),
     script:
         "../scripts/corpus.py"

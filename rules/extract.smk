@@ -1,16 +1,19 @@
 rule extract:
-    """Decode any audio/video file to 16 kHz mono PCM (ffmpeg, local files only)."""
+    """Decode each file of a shard to 16 kHz mono PCM (ffmpeg, local files only)."""
     input:
-        media_path,
+        media_paths,
     output:
-        wav="results/work/audio/{sample}.wav",
-        info="results/work/audio/{sample}.json",
+        # {sample}.wav and {sample}.json (what extraction found) for each file of the shard
+        directory("results/work/audio/{shard}"),
     log:
-        "results/logs/extract/{sample}.log",
+        "results/logs/extract/{shard}.log",
     benchmark:
-        "results/benchmarks/extract/{sample}.tsv"
+        "results/benchmarks/extract/{shard}.tsv"
     conda:
         "../envs/firescribe.yaml"
-    threads: 1
+    # one file at a time per thread: as many threads as files, up to all cores
+    threads: files_at_once
+    params:
+        samples=members,
     script:
         "../scripts/extract.py"

@@ -1,29 +1,29 @@
 rule merge:
-    """Join a file's chunk results into transcripts on the media's timeline."""
+    """Join a shard's chunk results into each file's transcripts on its media's timeline:
+    results/transcripts/{sample}.{json,txt,srt,vtt,tsv}, and the shard's list of files."""
     input:
-        info="results/work/audio/{sample}.json",
-        wav="results/work/audio/{sample}.wav",
-        plan="results/work/plan/{sample}.json",
-        segments="results/work/vad/{sample}.tsv",
+        audio="results/work/audio/{shard}",
+        plan="results/work/plan/{shard}.json",
+        segments="results/work/vad/{shard}.tsv",
         chunks=chunk_results,
         punctuation_model=punctuation_model_files,
     output:
-        json="results/transcripts/{sample}.json",
-        txt="results/transcripts/{sample}.txt",
-        srt="results/transcripts/{sample}.srt",
-        vtt="results/transcripts/{sample}.vtt",
-        tsv="results/transcripts/{sample}.tsv",
+        # sample, status, reason per file; the transcripts are written beside it, atomically
+        # (a job may serve thousands of files: see transcript_paths in rules/common.smk)
+        files="results/work/merged/{shard}.tsv",
     log:
-        "results/logs/merge/{sample}.log",
+        "results/logs/merge/{shard}.log",
     benchmark:
-        "results/benchmarks/merge/{sample}.tsv"
+        "results/benchmarks/merge/{shard}.tsv"
     conda:
         "../envs/firescribe.yaml"
     # FireRedPunc's BERT gets the ASR jobs' threads; without punctuation, one
     threads: SETTINGS.placement.threads if SETTINGS.punctuates else 1
     params:
-        # the media path as given (relative to the input folder or as in the sample sheet)
-        source=lambda wildcards: SAMPLES.loc[wildcards.sample, "source"],
+        samples=members,
+        # the media paths as given (relative to the input folder or as in the sample sheet)
+        sources=lambda wildcards: [SAMPLES.loc[s, "source"] for s in members(wildcards)],
+        transcripts=lambda wildcards: {s: transcript_paths(s) for s in members(wildcards)},
         punctuation=asdict(SETTINGS.punctuation),
         subtitles=asdict(SETTINGS.subtitles),
         vad=asdict(SETTINGS.vad),

@@ -2,9 +2,9 @@ rule report:
     """Figures and a per-file table for `snakemake --report report.html`."""
     input:
         corpus="results/corpus.parquet",
-        segments=expand("results/work/vad/{sample}.tsv", sample=SAMPLES.index),
-        plans=expand("results/work/plan/{sample}.json", sample=SAMPLES.index),
-        transcripts=expand("results/transcripts/{sample}.json", sample=SAMPLES.index),
+        segments=expand("results/work/vad/{shard}.tsv", shard=SHARDS),
+        plans=expand("results/work/plan/{shard}.json", shard=SHARDS),
+        merged=expand("results/work/merged/{shard}.tsv", shard=SHARDS),
     output:
         files=report(
             "results/report/files.html",
@@ -38,7 +38,7 @@ rule report:
     conda:
         "../envs/firescribe.yaml"
     params:
-        samples=list(SAMPLES.index),
+        transcripts=[transcript_paths(s)["json"] for s in SAMPLES.index],
         benchmarks="results/benchmarks",
     script:
         "../scripts/report.py"

@@ -1,17 +1,19 @@
 rule vad:
-    """Find speech with silero-vad (ONNX, one thread)."""
+    """Find speech in each file of a shard with silero-vad (ONNX, one thread)."""
     input:
-        wav="results/work/audio/{sample}.wav",
+        audio="results/work/audio/{shard}",
     output:
-        segments="results/work/vad/{sample}.tsv",
+        segments="results/work/vad/{shard}.tsv",
     log:
-        "results/logs/vad/{sample}.log",
+        "results/logs/vad/{shard}.log",
     benchmark:
-        "results/benchmarks/vad/{sample}.tsv"
+        "results/benchmarks/vad/{shard}.tsv"
     conda:
         "../envs/firescribe.yaml"
-    threads: 1
+    # one file at a time per thread: as many threads as files, up to all cores
+    threads: files_at_once
     params:
+        samples=members,
         vad=asdict(SETTINGS.vad),
     script:
         "../scripts/vad.py"

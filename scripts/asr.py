@@ -7,6 +7,7 @@ from firescribe.workflow import setup_logging  # noqa: E402
 setup_logging(snakemake.log[0])
 
 from firescribe.asr import asr_decoder, run_chunk  # noqa: E402
+from firescribe.audio import shard_audio  # noqa: E402
 from firescribe.hotwords import load_hotwords  # noqa: E402
 from firescribe.settings import AsrSettings, Placement  # noqa: E402
 
@@ -17,7 +18,7 @@ placement = Placement.from_config(snakemake.config)  # not a param: moving to ot
 with asr_decoder(asr, placement, snakemake.threads, gpu_job, int(snakemake.resources.get("gpu_mem_mb", 0)), snakemake.params.gpu_locks, hotwords) as decoder:
     run_chunk(
         decoder,
-        snakemake.input.wav,
+        {s: shard_audio(snakemake.input.audio, s)[0] for s in snakemake.params.samples},
         snakemake.input.plan,
         snakemake.input.model,
         int(snakemake.wildcards.chunk),

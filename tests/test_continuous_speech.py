@@ -13,7 +13,7 @@ import json
 import pytest
 
 from support import media
-from support.workflow import snakemake
+from support.workflow import file_units, snakemake, vad_segments, wav_of
 from firescribe.accuracy import score
 from firescribe.audio import open_pcm, to_float
 from firescribe.backends.whisper import resolve_model
@@ -51,15 +51,14 @@ def test_media_is_pause_free_and_one_vad_segment(run):
     utts = run["utts"]
     assert utts[-1].end >= 180
     assert max(b.start - a.end for a, b in zip(utts, utts[1:])) < 0.15
-    vad = (run["results"] / "work" / "vad" / "news.tsv").read_text().splitlines()[1:]
-    plan = json.loads((run["results"] / "work" / "plan" / "news.json").read_text())
-    assert len(vad) <= 3 and len(plan["units"]) >= 7  # the plan, not the VAD, made the cuts
+    vad = vad_segments(run["results"], "news")
+    assert len(vad) <= 3 and len(file_units(run["results"], "news")) >= 7  # the plan, not the VAD, made the cuts
 
 
 def test_wer_within_two_points_of_batched_pipeline(run):
     reference = " ".join(u.text for u in run["utts"])
     ours = score(reference, (run["results"] / "transcripts" / "news.txt").read_text()).error_rate
-    theirs = score(reference, peer_text(run["results"] / "work" / "audio" / "news.wav")).error_rate
+    theirs = score(reference, peer_text(wav_of(run["results"], "news"))).error_rate
     print(f"pause-free speech: firescribe WER {ours:.3f}, BatchedInferencePipeline {theirs:.3f}")
     assert ours <= theirs + WER_MARGIN, (ours, theirs)
 

@@ -5,6 +5,7 @@ tiny.en writing text on noise and tones."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import subprocess
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from support import media
 from support import official
 from firescribe.asr import transcribe_chunk
+from firescribe.plan import file_plan
 from firescribe.guard import GuardParams, compression_ratio, cut_loops, find_loop, guard_unit, tokens, trips
 from firescribe.settings import default_settings
 from support.settings import firered_options, whisper_options
@@ -97,7 +99,7 @@ def talk(tmp_path_factory):
     subprocess.run(["sox", "-D", *(str(root / f) for f in ("speech.wav", "noise.wav", "tones.wav")), str(root / "talk.wav")], check=True)
     end = utts[-1].end + 0.5
     units = [[(0.0, round(end, 3))], [(round(end, 3), round(end + 20, 3))], [(round(end + 20, 3), round(end + 40, 3))]]
-    return {"root": root, "wav": str(root / "talk.wav"), "plan": {"units": units, "chunks": [[0, 1, 2]]}}
+    return {"root": root, "wavs": {"talk": str(root / "talk.wav")}, "units": units, "plan": file_plan("talk", units, chunk_s=math.inf)}
 
 
 @pytest.mark.media_tools
@@ -105,8 +107,8 @@ def test_whisper_text_on_noise_is_caught_and_speech_untouched(talk):
     from firescribe.backends.whisper import WhisperBackend
 
     backend = WhisperBackend(whisper_options(), threads=2)
-    off = transcribe_chunk(backend, talk["wav"], talk["plan"], 0, "en", 240.0, OFF)
-    on = transcribe_chunk(backend, talk["wav"], talk["plan"], 0, "en", 240.0, GUARD)
+    off = transcribe_chunk(backend, talk["wavs"], talk["plan"], 0, "en", 240.0, OFF)
+    on = transcribe_chunk(backend, talk["wavs"], talk["plan"], 0, "en", 240.0, GUARD)
     print(unit_texts(off), unit_texts(on), [u.get("guard") for u in on["units"]])
     assert all(unit_texts(off)[1:]), "tiny.en writes text on noise and tones without the guard"
     assert on["units"][0] == off["units"][0]  # speech: untouched, no record
@@ -122,15 +124,15 @@ def test_fireredasr_loop_is_redecoded_then_cut(talk):
 
     model_dir = official.make_model_dir(talk["root"] / "model")
     backend = FireRedAedBackend(firered_options(model_dir), threads=2)
-    plan = {"units": talk["plan"]["units"][:1], "chunks": [[0]]}
-    off = transcribe_chunk(backend, talk["wav"], plan, 0, "zh", 120.0, OFF)
+    plan = file_plan("talk", talk["units"][:1], chunk_s=math.inf)
+    off = transcribe_chunk(backend, talk["wavs"], plan, 0, "zh", 120.0, OFF)
     assert find_loop([t for t, _, _ in tokens(unit_texts(off)[0])], GUARD.loop_tokens), "the random model loops"
     assert "guard" not in off["units"][0]  # guard off: the decoder's output as it is
-    on = transcribe_chunk(backend, talk["wav"], plan, 0, "zh", 120.0, GUARD)
+    on = transcribe_chunk(backend, talk["wavs"], plan, 0, "zh", 120.0, GUARD)
     record = on["units"][0]["guard"]
     assert "repetition" in record["tripped"] and record["actions"][0] == "redecoded"
     for seg in on["units"][0]["segments"]:
         assert find_loop([t for t, _, _ in tokens(seg["text"])], GUARD.loop_tokens) is None
     assert len(unit_texts(on)[0]) < len(unit_texts(off)[0])
-    seconds = talk["plan"]["units"][0][0][1]
+    seconds = talk["units"][0][0][1]
     assert all(0 <= s["start"] <= s["end"] <= seconds + 1e-3 for s in on["units"][0]["segments"])

@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from firescribe.asr import split_members
 from firescribe.loudness import frame_energy
 from firescribe.plan import (
     PlanParams,
@@ -14,6 +15,7 @@ from firescribe.plan import (
     make_batches,
     make_chunks,
     make_units,
+    pack_inputs,
     padding_fraction,
     split_long,
     unit_seconds,
@@ -148,3 +150,47 @@ def test_frame_energy_matches_direct_computation():
     e = frame_energy(pcm)
     assert e.shape == (300,)
     np.testing.assert_allclose(e[7], np.abs(pcm[7 * 160 : 8 * 160].astype(np.float32)).mean(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_packed_inputs_hold_each_unit_once_within_the_limit(seed):
+    rng = random.Random(seed)
+    seconds = [rng.uniform(0.5, 30.0) for _ in range(rng.randint(1, 80))]
+    inputs = pack_inputs(seconds, 30.0, pack=True)
+    assert [i for inp in inputs for i in inp] == list(range(len(seconds)))
+    assert all(sum(seconds[i] for i in inp) <= 30.0 or len(inp) == 1 for inp in inputs)
+    # greedy: the next unit did not fit in the input before it
+    assert all(sum(seconds[i] for i in a) + seconds[b[0]] > 30.0 for a, b in zip(inputs, inputs[1:]))
+    assert pack_inputs(seconds, 30.0, pack=False) == [[i] for i in range(len(seconds))]
+
+
+def test_files_are_packed_only_where_units_are_stitched_and_timed():
+    whisper = default_settings().plan
+    assert whisper.for_model(word_times=True).pack_files
+    assert not whisper.for_model(word_times=False).pack_files  # no words: a file's text could not be given back
+    assert not FIRERED.for_model(word_times=True).pack_files  # contiguous units: one file an input
+    assert not dataclasses.replace(whisper, pack_files=False).for_model(word_times=True).pack_files
+
+
+def word(text, start, end):
+    return {"start": start, "end": end, "text": text, "confidence": 0.9}
+
+
+def test_an_input_of_several_files_gives_each_its_words():
+    # three file units joined: 0-4 s, 4-6 s, 6-10 s of the input's audio
+    bounds = [0.0, 4.0, 6.0, 10.0]
+    seg = {"start": 0.2, "end": 9.0, "text": "a b c d", "words": [word(" a", 0.2, 1.0), word(" b", 3.5, 4.5), word(" c", 4.6, 5.0), word(" d", 7.0, 9.0)],
+           "avg_logprob": -0.2, "no_speech_prob": 0.01}
+    parts = split_members([seg], bounds)
+    assert [[s["text"] for s in p] for p in parts] == [["a b"], ["c"], ["d"]]
+    (first,), (second,), (third,) = parts
+    assert first["words"][1] == word(" b", 3.5, 4.0)  # starts in the first file: its end clamped there
+    assert second["words"] == [word(" c", 0.6, 1.0)]  # times in the second file's own audio
+    assert (third["start"], third["end"]) == (1.0, 3.0) and third["avg_logprob"] == -0.2
+    no_words = {"start": 6.5, "end": 12.0, "text": "x", "words": []}
+    assert split_members([no_words], bounds)[2] == [{**no_words, "start": 0.5, "end": 4.0}]
+
+
+def test_a_single_file_input_keeps_its_segments_as_they_are():
+    seg = {"start": 0.2, "end": 9.0, "text": "a", "words": [word(" a", 0.2, 9.5)]}
+    assert split_members([seg], [0.0, 9.0]) == [[seg]]

@@ -16,7 +16,7 @@ import pytest
 from matplotlib import image
 
 from support import media
-from support.workflow import snakemake
+from support.workflow import shard_of, snakemake
 from firescribe.accuracy import tokens
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
@@ -95,10 +95,10 @@ def test_snakemake_report_renders_in_headless_chromium(run, tmp_path):
 def test_asr_jobs_log_their_progress(run):
     import re
 
-    logs = sorted((run["results"] / "logs" / "asr" / "first").glob("*.log"))
+    logs = sorted((run["results"] / "logs" / "asr" / shard_of(run["results"], "first")).glob("*.log"))
     assert logs
     for log in logs:
-        steps = re.findall(r"units (\d+)/(\d+), audio ([\d.]+)/([\d.]+) s, elapsed ([\d.]+) s", log.read_text())
+        steps = re.findall(r"inputs (\d+)/(\d+), audio ([\d.]+)/([\d.]+) s, elapsed ([\d.]+) s", log.read_text())
         assert steps, log.read_text()
         done, total, audio_done, audio_total, _ = steps[-1]
         assert done == total and audio_done == audio_total

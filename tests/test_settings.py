@@ -18,8 +18,9 @@ SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())
 PLACEMENT = {"asr.threads", "asr.device", "asr.gpus", "asr.gpu_mem_mb", "asr.gpu_share"}
 # Options read when the Snakefile is parsed, not passed to a job as a setting: what to read
 # (input, hotwords: the lists are inputs of the ASR jobs), the language (a per-file param,
-# the sample sheet's column first), and whether failed inputs fail the run
-PARSE_TIME = {"input", "hotwords", "language", "strict"}
+# the sample sheet's column first), whether failed inputs fail the run, and how files are
+# grouped into jobs (shards: the DAG's shape)
+PARSE_TIME = {"input", "hotwords", "language", "strict", "shards.files", "shards.megabytes"}
 
 
 def leaves(schema: dict, prefix: str = "") -> dict[str, dict]:

@@ -41,7 +41,7 @@ def test_slurm_run_gives_the_same_outputs_as_a_local_run(tmp_path):
             "--profile", str(REPO / "profiles" / "slurm"),
             "--slurm-status-command", "squeue",  # no accounting daemon here, so no sacct
             "--slurm-init-seconds-before-status-checks", "2",  # default 40 s: made for queues, not tests
-            "--set-threads", "asr=2",  # as the local run: results depend on the thread count
+            "--set-threads", "asr=1",  # as the local run (asr.threads): results depend on the thread count
             "--latency-wait", "10",
             "--default-resources", "mem_mb=500", "runtime=10",
             "--set-resources", "asr:mem_mb=1500",

@@ -52,7 +52,9 @@ def corpus(tmp_path_factory):
     truth = {"talks__lecture": truth["lecture"], "interview": truth["interview"]}
     work = root / "run"
     work.mkdir()
-    config = {"input": media_dir, "plan": {"chunk_minutes": 0.25}}
+    # files of over 0.1 MB have jobs of their own: the long-file path (tests/test_dataset.py
+    # has the many-short-files one)
+    config = {"input": media_dir, "plan": {"chunk_minutes": 0.25}, "shards": {"megabytes": 0.1}}
     first = snakemake(work, config=config)
     return {"work": work, "results": work / "results", "truth": truth, "config": config, "log": first}
 
@@ -105,11 +107,13 @@ def test_outputs_and_corpus_table(corpus):
         assert starts == sorted(starts)
         tsv = pd.read_csv(res / "transcripts" / f"{sample}.tsv", sep="\t")
         assert list(tsv.columns) == ["start", "end", "text"] and len(tsv) == len(doc["segments"])
-        plan = json.loads((res / "work" / "plan" / f"{sample}.json").read_text())
+        plan = json.loads((res / "work" / "plan" / f"{sample}.json").read_text())  # a shard of its own
+        assert list(plan["samples"]) == [sample]
         assert len(plan["chunks"]) >= 2, "chunk_minutes=0.25 should give several ASR jobs"
         # whisper's units are speech only (pauses cut out); no word time falls in a cut pause
-        assert any(len(unit) > 1 for unit in plan["units"])
-        spans = [span for unit in plan["units"] for span in unit]
+        units = plan["samples"][sample]["units"]
+        assert any(len(unit) > 1 for unit in units)
+        spans = [span for unit in units for span in unit]
         for w in (w for s in doc["segments"] for w in s["words"]):
             for t in (w["start"], w["end"]):
                 assert any(a - 0.001 <= t <= b + 0.001 for a, b in spans), (sample, w)

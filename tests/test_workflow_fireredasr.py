@@ -58,8 +58,8 @@ def test_engine_and_provenance(run):
 def test_units_and_timestamps(run):
     res = run["results"]
     plan = json.loads((res / "work" / "plan" / "talk.json").read_text())
-    assert all(len(unit) == 1 for unit in plan["units"])  # FireRedASR-AED: contiguous audio
-    assert all(b - a <= 8 for [(a, b)] in plan["units"])
+    assert all(len(unit) == 1 for unit in plan["samples"]["talk"]["units"])  # FireRedASR-AED: contiguous audio
+    assert all(b - a <= 8 for [(a, b)] in plan["samples"]["talk"]["units"])
     assert len(plan["chunks"]) >= 2
     doc = json.loads((res / "transcripts" / "talk.json").read_text())
     speech_end = run["utts"][-1].end
@@ -67,7 +67,7 @@ def test_units_and_timestamps(run):
     for seg in doc["segments"]:
         # one cue per unit: its times are the unit's, on the media timeline; a unit the guard
         # re-decoded in two halves has a cue per half inside it
-        unit = next(u for u in plan["units"] if u[0][0] <= seg["start"] and seg["end"] <= u[0][1])
+        unit = next(u for u in plan["samples"]["talk"]["units"] if u[0][0] <= seg["start"] and seg["end"] <= u[0][1])
         assert unit in guarded or [[seg["start"], seg["end"]]] == unit
         assert 0 <= seg["start"] < seg["end"] <= speech_end + 1.0
     srt = pysubs2.load(str(res / "transcripts" / "talk.srt"))
@@ -86,16 +86,16 @@ def test_guard_catches_the_random_models_loops(run):
     res = run["results"]
     doc = json.loads((res / "transcripts" / "talk.json").read_text())
     plan = json.loads((res / "work" / "plan" / "talk.json").read_text())
-    assert len(doc["guarded_units"]) == len(plan["units"])
+    assert len(doc["guarded_units"]) == len(plan["samples"]["talk"]["units"])
     for g in doc["guarded_units"]:
         assert "repetition" in g["tripped"] and g["actions"][0] == "redecoded"
         assert g["actions"][-1] == "cut_loops" or not g["tripped_after"]
     for seg in doc["segments"]:
         assert find_loop([t for t, _, _ in tokens(seg["text"])], 10) is None
     table = pd.read_csv(res / "corpus.tsv", sep="\t")
-    assert list(table["guarded_units"]) == [len(plan["units"])]
+    assert list(table["guarded_units"]) == [len(plan["samples"]["talk"]["units"])]
     html = (res / "report" / "files.html").read_text()
-    assert f"Guarded units: {len(plan['units'])}" in html and "repetition" in html
+    assert f"Guarded units: {len(plan['samples']['talk']['units'])}" in html and "repetition" in html
 
 
 def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
@@ -178,7 +178,7 @@ def test_fireredasr2_gives_word_times_and_confidences(tmp_path):
     assert starts == sorted(starts)
     for w in words:
         assert w["start"] <= w["end"]
-        assert any(a - 0.001 <= w["start"] and w["end"] <= b + 0.001 for [(a, b)] in plan["units"]), w
+        assert any(a - 0.001 <= w["start"] and w["end"] <= b + 0.001 for [(a, b)] in plan["samples"]["talk"]["units"]), w
     for seg in doc["segments"]:  # cues are cut from the word times, not one per unit
         assert (seg["start"], seg["end"]) == (seg["words"][0]["start"], seg["words"][-1]["end"])
 

@@ -1,4 +1,5 @@
-"""Run one ASR chunk: the chunk's units, length-batched, through a backend.
+"""Run one ASR chunk: the chunk's inputs (units of one file or of several short ones),
+length-batched, through a backend.
 
 The next batch's audio is read in a background thread while the model works on the
 current one (prefetch). Progress goes to the job's log.
@@ -6,6 +7,7 @@ current one (prefetch). Progress goes to the job's log.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import time
@@ -15,13 +17,13 @@ from dataclasses import asdict
 
 import numpy as np
 
-from firescribe.audio import open_pcm, read_span
+from firescribe.audio import SAMPLE_RATE, open_pcm, read_span
 from firescribe.backends.base import Backend
 from firescribe.guard import GuardParams, guard_unit
 from firescribe.hotwords import Hotword
 from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
-from firescribe.plan import Stitching, make_batches, plan_units, unit_seconds
+from firescribe.plan import Stitching, make_batches
 from firescribe.settings import BACKENDS, AsrSettings, Placement
 
 log = logging.getLogger(__name__)
@@ -60,46 +62,104 @@ class Decoder:
             return self.backend.transcribe(audio, language)
 
 
+def split_members(segments: list[dict], bounds: list[float]) -> list[list[dict]]:
+    """An input's segments (times in its audio) given back to the file units it joins:
+    ``bounds[m]`` is where member ``m``'s audio starts in the input (and ``bounds[-1]`` its
+    end). Per member, its segments with times in its own audio. A word belongs to the member
+    it starts in, its end clamped into it; a segment over several members is cut into one
+    per member, of its words there; one without words belongs to the member it starts in."""
+    if len(bounds) == 2:  # a single file unit: its segments as they are
+        return [segments]
+    starts = bounds[:-1]
+
+    def member(t: float) -> int:
+        return min(max(bisect.bisect_right(starts, t) - 1, 0), len(starts) - 1)
+
+    def local(t: float, m: int) -> float:  # in member m's own audio, clamped into it
+        return round(min(max(t, bounds[m]), bounds[m + 1]) - bounds[m], 3)
+
+    out: list[list[dict]] = [[] for _ in starts]
+    for d in segments:
+        if not d["words"]:
+            m = member(d["start"])
+            out[m].append({**d, "start": local(d["start"], m), "end": local(d["end"], m)})
+            continue
+        groups: list[tuple[int, list[dict]]] = []
+        for w in d["words"]:
+            m = member(w["start"])
+            if not groups or groups[-1][0] != m:
+                groups.append((m, []))
+            groups[-1][1].append({**w, "start": local(w["start"], m), "end": local(w["end"], m)})
+        for m, words in groups:
+            text = "".join(w["text"] for w in words).strip()
+            out[m].append({**d, "start": words[0]["start"], "end": words[-1]["end"], "text": text, "words": words})
+    return out
+
+
+def to_media(segments: list[dict], unit: list[list[float]]) -> list[dict]:
+    """A file unit's segments (times in its audio) on its media's timeline, clamped into its
+    spans (in place)."""
+    timeline = Stitching([(a, b) for a, b in unit])
+    for d in segments:
+        d["start"], d["end"] = timeline.span_to_media(d["start"], d["end"])
+        for w in d["words"]:
+            w["start"], w["end"] = timeline.span_to_media(w["start"], w["end"])
+    return segments
+
+
 def transcribe_chunk(
-    backend: Backend | Decoder, wav: str, plan: dict, chunk: int, language: str | None, batch_s: float, guard: GuardParams, model: dict | None = None
+    backend: Backend | Decoder, wavs: dict[str, str], plan: dict, chunk: int, language: str | None, batch_s: float, guard: GuardParams, model: dict | None = None
 ) -> dict:
-    """Transcribe chunk ``chunk`` of ``plan``; return the chunk document (deterministic).
-    Each unit passes the guard (``guard.enabled``); a unit it tripped records what it did."""
-    unit_ids = plan["chunks"][chunk]
-    all_units = plan_units(plan)
-    units = [all_units[i] for i in unit_ids]
-    durations = [unit_seconds(u) for u in units]
+    """Transcribe chunk ``chunk`` of a shard's ``plan`` (``wavs``: sample -> its WAV); return
+    the chunk document (deterministic): per file unit, its spans and segments on its media's
+    timeline. An input of several files is decoded at once and its text given back to each
+    (``split_members``); each file unit then passes the guard (``guard.enabled``) on its
+    own, re-decoded alone where it trips, and records what the guard did."""
+    input_ids = plan["chunks"][chunk]
+    inputs = [plan["inputs"][i] for i in input_ids]
+    units = [[plan["samples"][sample]["units"][k] for sample, k in members] for members in inputs]
+    durations = [sum(b - a for unit in us for a, b in unit) for us in units]
     batches = make_batches(durations, batch_s)
-    pcm = open_pcm(wav)
-    results: dict[int, list[dict]] = {}  # unit -> its segments, times in the unit's audio
-    records: dict[int, dict] = {}  # unit -> what the guard found and did
+    pcms = {sample: open_pcm(wavs[sample]) for members in inputs for sample, _ in members}
+    results: dict[tuple[int, int], list[dict]] = {}  # (input, member) -> segments in its audio
+    records: dict[tuple[int, int], dict] = {}  # (input, member) -> what the guard found and did
     total_audio = sum(durations)
     done_audio, t0 = 0.0, time.monotonic()
 
-    def load(batch: list[int]):  # each unit's audio: its spans joined
-        return [np.concatenate([read_span(pcm, a, b) for a, b in units[k]]) for k in batch]
+    def load(batch: list[int]):  # per input, each member's audio: its spans joined
+        return [
+            [np.concatenate([read_span(pcms[sample], a, b) for a, b in unit]) for (sample, _), unit in zip(inputs[k], units[k])]
+            for k in batch
+        ]
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(load, batches[0]) if batches else None
         for bi, batch in enumerate(batches):
             audio = pending.result()
             pending = pool.submit(load, batches[bi + 1]) if bi + 1 < len(batches) else None
-            for k, unit_audio, segments in zip(batch, audio, backend.transcribe(audio, language)):
-                results[k] = [asdict(s) for s in segments]
-                if guard.enabled:
-                    results[k], record = guard_unit(
-                        results[k], durations[k], guard, lambda a=unit_audio: [asdict(s) for s in backend.redecode(a, language, guard)]
+            joined = [np.concatenate(parts) for parts in audio]
+            for k, parts, segments in zip(batch, audio, backend.transcribe(joined, language)):
+                bounds = np.cumsum([0] + [len(p) for p in parts]) / SAMPLE_RATE
+                for m, found in enumerate(split_members([asdict(s) for s in segments], bounds.tolist())):
+                    key = (k, m)
+                    results[key] = found
+                    if not guard.enabled:
+                        continue
+                    seconds = sum(b - a for a, b in units[k][m])
+                    results[key], record = guard_unit(
+                        found, seconds, guard, lambda a=parts[m]: [asdict(s) for s in backend.redecode(a, language, guard)]
                     )
                     if record is not None:
-                        records[k] = record
-                        log.warning("guard: unit %d (%.1f s at %.1f s): %s", unit_ids[k], durations[k], units[k][0][0], record)
+                        records[key] = record
+                        sample, unit = inputs[k][m]
+                        log.warning("guard: %s unit %d (%.1f s at %.1f s): %s", sample, unit, seconds, units[k][m][0][0], record)
             done_audio += sum(durations[k] for k in batch)
             elapsed = time.monotonic() - t0
             log.info(
-                "asr chunk %d: units %d/%d, audio %.1f/%.1f s, elapsed %.1f s, RTF %.3f",
+                "asr chunk %d: inputs %d/%d, audio %.1f/%.1f s, elapsed %.1f s, RTF %.3f",
                 chunk,
-                len(results),
-                len(units),
+                len({k for k, _ in results}),
+                len(inputs),
                 done_audio,
                 total_audio,
                 elapsed,
@@ -107,22 +167,24 @@ def transcribe_chunk(
             )
 
     out = []
-    for k, unit in enumerate(units):
-        timeline = Stitching(unit)  # unit audio -> media timeline, clamped into the unit's spans
-        segs = []
-        for d in results[k]:
-            d["start"], d["end"] = timeline.span_to_media(d["start"], d["end"])
-            for w in d["words"]:
-                w["start"], w["end"] = timeline.span_to_media(w["start"], w["end"])
-            segs.append(d)
-        out.append({"spans": [list(span) for span in unit], "segments": segs, **({"guard": records[k]} if k in records else {})})
+    for k, members in enumerate(inputs):
+        for m, (sample, unit) in enumerate(members):
+            out.append(
+                {
+                    "sample": sample,
+                    "unit": unit,
+                    "spans": units[k][m],
+                    "segments": to_media(results[(k, m)], units[k][m]),
+                    **({"guard": records[(k, m)]} if (k, m) in records else {}),
+                }
+            )
     return {"chunk": chunk, "units": out, "engine": {**backend.describe(), **(model or {})}}
 
 
 def run_chunk(
-    backend: Backend | Decoder, wav: str, plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float, guard: GuardParams
+    backend: Backend | Decoder, wavs: dict[str, str], plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float, guard: GuardParams
 ) -> None:
-    doc = transcribe_chunk(backend, wav, read_json(plan_json), chunk, language, batch_s, guard, read_json(model_json))
+    doc = transcribe_chunk(backend, wavs, read_json(plan_json), chunk, language, batch_s, guard, read_json(model_json))
     write_json(out_json, doc)
 
 

@@ -173,6 +173,27 @@ def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path) ->
     return info
 
 
+def shard_audio(audio_dir: str | Path, sample: str) -> tuple[str, str]:
+    """The WAV and the extraction JSON of ``sample`` in its shard's audio folder."""
+    return str(Path(audio_dir) / f"{sample}.wav"), str(Path(audio_dir) / f"{sample}.json")
+
+
+def extract_shard(media: dict[str, str], audio_dir: str | Path, workers: int = 1) -> list[ExtractInfo]:
+    """Extract each file of a shard (``media``: sample -> path) into ``audio_dir``, with up to
+    ``workers`` ffmpeg processes at once; a bad file is reported in its JSON and never stops
+    the others."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    Path(audio_dir).mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        jobs = [pool.submit(extract_audio, src, *shard_audio(audio_dir, sample)) for sample, src in media.items()]
+        infos = []
+        for i, (sample, job) in enumerate(zip(media, jobs), 1):
+            infos.append(job.result())
+            log.info("extract %d/%d: %s (%s, %.1f s)", i, len(media), sample, infos[-1].status, infos[-1].duration)
+    return infos
+
+
 def _data_offset_and_frames(path: str | Path) -> tuple[int, int]:
     with open(path, "rb") as fh:
         with wave.open(fh) as w:

@@ -185,26 +185,27 @@ def plain_text(cues: list[dict]) -> str:
 def merge_transcript(
     sample: str,
     info: dict,
-    plan: dict,
-    chunk_docs: list[dict],
+    n_units: int,
+    units: list[dict],
+    engine: dict | None,
     params: dict,
     p: CueParams,
     speech: list[tuple[float, float]] = (),
     loudness: Loudness | None = None,
     punctuate: Callable[[list[dict]], list[dict]] | None = None,
 ) -> dict:
-    """The transcript document of one file; ``punctuate`` (firescribe.punctuation) adds
-    punctuation to the segments before cues are cut, so cues end at sentence ends."""
-    segments = [s for doc in chunk_docs for u in doc["units"] for s in u["segments"]]
+    """The transcript document of one file from its ``units`` in the ASR chunk documents (of
+    its ``n_units`` planned); ``punctuate`` (firescribe.punctuation) adds punctuation to the
+    segments before cues are cut, so cues end at sentence ends."""
+    segments = [s for u in units for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
     if punctuate is not None:
         segments = punctuate(segments)
     cues = build_cues(segments, p, speech, loudness)
     status, reason = info["status"], info.get("reason", "")
     if status == STATUS_OK and not cues:
-        status, reason = STATUS_EMPTY, "no speech found" if not plan["units"] else "no words recognised"
-    engine = chunk_docs[0]["engine"] if chunk_docs else None
-    guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for doc in chunk_docs for u in doc["units"] if "guard" in u]
+        status, reason = STATUS_EMPTY, "no speech found" if not n_units else "no words recognised"
+    guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for u in units if "guard" in u]
     return {
         "sample": sample,
         "source": info["source"],
@@ -213,7 +214,7 @@ def merge_transcript(
         "warnings": info.get("warnings", []),
         "duration": info["duration"],
         "speech_seconds": round(sum(b - a for a, b in speech), 3),  # as VAD found it
-        "n_units": len(plan["units"]),
+        "n_units": n_units,
         "firescribe_version": __version__,
         "engine": engine,
         "params": params,
@@ -265,33 +266,61 @@ def write_outputs(doc: dict, out: dict[str, str], cue: CueParams) -> None:
         write_text(path, contents[fmt])
 
 
+@dataclass(frozen=True)
+class FileInputs:
+    """What the merge step reads and writes for one file of a shard."""
+
+    info: str  # extraction's JSON
+    wav: str
+    source: str  # the media path the transcript records (as the user gave it)
+    out: dict[str, str]  # format (``FORMATS``) -> path
+
+
 def run_merge(
-    sample: str,
-    info_json: str,
+    files: dict[str, FileInputs],
     plan_json: str,
-    vad_tsv: str,
-    wav: str,
+    segments_tsv: str,
     chunk_jsons: list[str],
     params: dict,
     cue: CueParams,
-    out: dict[str, str],
     punctuation: PunctuationParams | None = None,
-    source: str | None = None,
-) -> dict:
-    """Merge one file; with ``punctuation`` (its ``model_dir`` set), FireRedPunc punctuates it.
-    ``source``: the media path the transcript records (default: the path it was decoded from)."""
+) -> dict[str, dict]:
+    """Merge each file of a shard from the shard's ASR chunks; with ``punctuation`` (its
+    ``model_dir`` set), FireRedPunc (loaded once) punctuates them."""
+    import logging
+
     from firescribe.vad import read_segments
 
+    plan = read_json(plan_json)
+    speech = read_segments(segments_tsv)
     chunks = sorted((read_json(p) for p in chunk_jsons), key=lambda d: d["chunk"])
+    units: dict[str, list[dict]] = {sample: [] for sample in files}
+    engines: dict[str, dict] = {}  # the engine of the first chunk that has units of the file
+    for doc in chunks:
+        for u in doc["units"]:
+            units[u["sample"]].append(u)
+            engines.setdefault(u["sample"], doc["engine"])
     punctuate = None
     if punctuation is not None and punctuation.applies_to(params["asr"]["backend"]) and any(u["segments"] for d in chunks for u in d["units"]):
         from firescribe.punctuation import FireRedPunc, punctuate_segments
 
         model = FireRedPunc(punctuation.model_dir, punctuation.precision)
         punctuate = lambda segments: punctuate_segments(model, segments, punctuation)  # noqa: E731
-    info = read_json(info_json)
-    if source is not None:
-        info["source"] = source
-    doc = merge_transcript(sample, info, read_json(plan_json), chunks, params, cue, read_segments(vad_tsv), Loudness.of_wav(wav), punctuate)
-    write_outputs(doc, out, cue)
-    return doc
+    docs = {}
+    for i, (sample, f) in enumerate(files.items(), 1):
+        info = {**read_json(f.info), "source": f.source}
+        n_units = len(plan["samples"][sample]["units"])
+        doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate)
+        write_outputs(doc, f.out, cue)
+        docs[sample] = doc
+        logging.getLogger(__name__).info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
+    return docs
+
+
+def write_merged(path: str, docs: dict[str, dict]) -> None:
+    """The merge step's record of a shard: sample, status and reason of each file."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(["sample", "status", "reason"])
+    writer.writerows([sample, doc["status"], doc["reason"]] for sample, doc in docs.items())
+    write_text(path, out.getvalue())

@@ -9,12 +9,16 @@
     consecutive spans fill a unit up to ``max_unit_s`` of audio, as faster-whisper's batched
     pipeline does. ``Stitching`` maps times in the unit's audio back to the media.
   Speech longer than ``max_unit_s`` is split at its quietest 100 ms.
-* A **chunk** is consecutive units with about ``chunk_s`` of audio: one Snakemake job.
-* A **batch** is units of similar length whose total audio stays within ``batch_s``.
+* An **input** is what the model hears at once: one unit, or (``pack_files``) consecutive
+  units of several short files of a shard joined, up to ``max_unit_s`` of audio, so that a
+  whisper window of 30 s is filled with speech of several 5 s files instead of padding.
+* A **chunk** is consecutive inputs with about ``chunk_s`` of audio: one Snakemake job.
+* A **batch** is inputs of similar length whose total audio stays within ``batch_s``.
 
-Invariants (tested): every unit is at most ``max_unit_s`` of audio, spans are sorted and
-disjoint across all units, their union covers every speech segment, and each unit is in
-exactly one chunk.
+A plan covers a shard (firescribe.shards): one file, or many short ones. Invariants
+(tested): every input is at most ``max_unit_s`` of audio, a file's spans are sorted and
+disjoint across its units, their union covers every speech segment, each unit is in exactly
+one input and each input in exactly one chunk.
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ class PlanParams:
     stitch_pad_s: float  # stitched units: audio kept on each side beyond the VAD's padding
     cue_units: bool | None  # cue-sized units; None: where the model gives no word times
     max_cue_s: float  # their length limit (subtitles.max_cue_s)
+    # several files' units in one input; None: where units are stitched and the model gives
+    # word times (needed to give each file its words back)
+    pack_files: bool | None
 
     def for_model(self, word_times: bool) -> PlanParams:
         """The params a model with or without ``word_times`` gets: cue-sized units where
@@ -52,9 +59,11 @@ class PlanParams:
         at a VAD pause (none merged across one) and lasts at most ``max_cue_s`` (longer
         pause-free speech is cut at its quietest point); contiguous audio."""
         cue_sized = not word_times if self.cue_units is None else self.cue_units
-        if not cue_sized:
-            return self
-        return dataclasses.replace(self, max_unit_s=min(self.max_unit_s, self.max_cue_s), max_gap_s=0.0, stitch=False, stitch_pad_s=0.0)
+        params = self
+        if cue_sized:
+            params = dataclasses.replace(self, max_unit_s=min(self.max_unit_s, self.max_cue_s), max_gap_s=0.0, stitch=False, stitch_pad_s=0.0)
+        pack = params.stitch if params.pack_files is None else params.pack_files
+        return dataclasses.replace(params, pack_files=bool(pack and word_times))
 
 
 def unit_seconds(unit: Unit) -> float:
@@ -62,9 +71,9 @@ def unit_seconds(unit: Unit) -> float:
     return sum(b - a for a, b in unit)
 
 
-def plan_units(plan: dict) -> list[Unit]:
-    """The units of a plan document as lists of (start, end) spans."""
-    return [[(float(a), float(b)) for a, b in unit] for unit in plan["units"]]
+def plan_units(plan: dict, sample: str) -> list[Unit]:
+    """The units of ``sample`` in a shard's plan document, as lists of (start, end) spans."""
+    return [[(float(a), float(b)) for a, b in unit] for unit in plan["samples"][sample]["units"]]
 
 
 class Stitching:
@@ -78,11 +87,19 @@ class Stitching:
         self.unit = unit
         self.offsets = np.cumsum([0.0] + [b - a for a, b in unit[:-1]]).tolist()
 
-    def to_media(self, t: float, is_end: bool = False) -> float:
+    def locate(self, t: float, is_end: bool = False) -> tuple[int, float]:
+        """The span ``t`` falls in, and ``t`` on the media timeline."""
         find = bisect.bisect_left if is_end else bisect.bisect_right
         k = min(max(find(self.offsets, t) - 1, 0), len(self.unit) - 1)
+        return k, self.in_span(k, t)
+
+    def in_span(self, k: int, t: float) -> float:
+        """``t`` on the media timeline, clamped into span ``k``."""
         a, b = self.unit[k]
         return round(min(max(a + t - self.offsets[k], a), b), 3)
+
+    def to_media(self, t: float, is_end: bool = False) -> float:
+        return self.locate(t, is_end)[1]
 
     def span_to_media(self, start: float, end: float) -> tuple[float, float]:
         """A (start, end) pair in the unit's audio on the media timeline (end >= start)."""
@@ -134,6 +151,21 @@ def make_units(segments: list[Span], params: PlanParams, energy: np.ndarray | No
     return units
 
 
+def pack_inputs(seconds: list[float], max_unit_s: float, pack: bool) -> list[list[int]]:
+    """Group consecutive unit indices into model inputs (``seconds``: audio per unit): each
+    unit alone, or with ``pack`` as many consecutive units as fit in ``max_unit_s``."""
+    inputs: list[list[int]] = []
+    acc = 0.0
+    for i, s in enumerate(seconds):
+        if pack and inputs and acc + s <= max_unit_s:
+            inputs[-1].append(i)
+            acc += s
+        else:
+            inputs.append([i])
+            acc = s
+    return inputs
+
+
 def make_chunks(seconds: list[float], chunk_s: float) -> list[list[int]]:
     """Group consecutive unit indices into chunks of about ``chunk_s`` seconds of audio
     (``seconds``: audio per unit)."""
@@ -178,28 +210,59 @@ def plan_audio(pcm: np.ndarray, segments: list[Span], params: PlanParams) -> lis
     return make_units(segments, params, frame_energy(pcm) if needs_split else None, duration=len(pcm) / SAMPLE_RATE)
 
 
-def run_plan(wav: str, segments_tsv: str, out_json: str, params: PlanParams, word_times: bool) -> dict:
-    """Plan one file for a model with or without ``word_times`` (``PlanParams.for_model``);
-    write ``{"units": [[[start, end], ...], ...], "chunks": [[unit ids], ...]}``."""
+def input_spans(plan: dict, members: list[list]) -> list[tuple[str, float, float]]:
+    """The (sample, start, end) spans an input hears, in order; ``members``: its
+    [sample, unit index] pairs."""
+    return [(sample, a, b) for sample, k in members for a, b in plan["samples"][sample]["units"][k]]
+
+
+def input_seconds(plan: dict, members: list[list]) -> float:
+    return sum(b - a for _, a, b in input_spans(plan, members))
+
+
+def file_plan(sample: str, units: list[Unit], chunk_s: float) -> dict:
+    """The plan of a shard of one file with these ``units`` (one input each)."""
+    plan = {"samples": {sample: {"units": [[list(span) for span in u] for u in units]}}, "inputs": [[[sample, k]] for k in range(len(units))]}
+    plan["chunks"] = make_chunks([unit_seconds(u) for u in units], chunk_s)
+    return plan
+
+
+def run_plan(wavs: dict[str, str], segments_tsv: str, out_json: str, params: PlanParams, word_times: bool) -> dict:
+    """Plan one shard (``wavs``: sample -> WAV; its VAD segments TSV) for a model with or
+    without ``word_times`` (``PlanParams.for_model``); write
+    ``{"samples": {sample: {"units": [[[start, end], ...], ...]}}, "inputs": [[[sample, unit],
+    ...], ...], "chunks": [[input ids], ...]}``."""
     import logging
 
     from firescribe.audio import open_pcm
     from firescribe.io import write_json
     from firescribe.vad import read_segments
 
-    segments = read_segments(segments_tsv)
-    given, params = params, params.for_model(word_times)
-    units = plan_audio(open_pcm(wav), segments, params)
-    seconds = [unit_seconds(u) for u in units]
-    plan = {"units": [[list(span) for span in u] for u in units], "chunks": make_chunks(seconds, params.chunk_s)}
+    params = params.for_model(word_times)
+    plan: dict = {"samples": {}, "inputs": [], "chunks": []}
+    units: list[list] = []  # [sample, unit index] in shard order
+    n_segments = 0
+    speech = read_segments(segments_tsv)
+    for sample, wav in wavs.items():
+        segments = speech.get(sample, [])
+        n_segments += len(segments)
+        file_units = plan_audio(open_pcm(wav), segments, params)
+        plan["samples"][sample] = {"units": [[list(span) for span in u] for u in file_units]}
+        units += [[sample, k] for k in range(len(file_units))]
+    seconds = [input_seconds(plan, [u]) for u in units]
+    plan["inputs"] = [[units[i] for i in group] for group in pack_inputs(seconds, params.max_unit_s, params.pack_files)]
+    plan["chunks"] = make_chunks([input_seconds(plan, m) for m in plan["inputs"]], params.chunk_s)
     write_json(out_json, plan)
     logging.getLogger(__name__).info(
-        "plan %s: %d segments -> %d units (%.1f s of audio, %s) -> %d chunks",
-        wav,
-        len(segments),
+        "plan %s: %d files, %d segments -> %d units (%.1f s of audio, %s) -> %d inputs%s -> %d chunks",
+        out_json,
+        len(wavs),
+        n_segments,
         len(units),
         sum(seconds),
-        "speech stitched" if params.stitch else f"contiguous{', cue-sized' if params is not given else ''}",
+        "speech stitched" if params.stitch else f"contiguous{', cue-sized' if params.max_gap_s == 0.0 and params.max_unit_s <= params.max_cue_s else ''}",
+        len(plan["inputs"]),
+        " (files packed)" if params.pack_files else "",
         len(plan["chunks"]),
     )
     return plan

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 
 from firescribe.audio import STATUS_EMPTY, STATUS_FAILED, STATUS_OK, STATUSES  # noqa: E402
 from firescribe.io import atomic_path, read_json, write_text  # noqa: E402
-from firescribe.plan import plan_units, unit_seconds  # noqa: E402
+from firescribe.plan import input_seconds, input_spans, plan_units, unit_seconds  # noqa: E402
 from firescribe.vad import read_segments  # noqa: E402
 
 STAGES = ["extract", "vad", "plan", "model_info", "prepare_model", "asr", "merge", "corpus"]
@@ -41,16 +41,34 @@ def stage_seconds(benchmark_dir: str | Path) -> pd.DataFrame:
     return df
 
 
-def asr_seconds(benchmark_dir: str | Path, sample: str) -> float:
-    """Wall seconds of a file's ASR jobs (0 when it had none)."""
-    return sum(float(pd.read_csv(f, sep="\t")["s"].sum()) for f in sorted((Path(benchmark_dir) / "asr" / sample).glob("*.tsv")))
+def asr_seconds(benchmark_dir: str | Path, plan_jsons: list[str]) -> dict[str, float]:
+    """ASR wall seconds per file. A chunk job that decodes several files is shared among
+    them by their seconds of audio in it, so a file's figure is the ASR time it cost."""
+    seconds: dict[str, float] = {}
+    for path in plan_jsons:
+        plan = read_json(path)
+        shard = Path(path).stem
+        for c, inputs in enumerate(plan["chunks"]):
+            bench = Path(benchmark_dir) / "asr" / shard / f"{c:04d}.tsv"
+            if not bench.exists():
+                continue
+            wall = float(pd.read_csv(bench, sep="\t")["s"].sum())
+            audio: dict[str, float] = {}
+            for i in inputs:
+                for sample, a, b in input_spans(plan, plan["inputs"][i]):
+                    audio[sample] = audio.get(sample, 0.0) + b - a
+            total = sum(input_seconds(plan, plan["inputs"][i]) for i in inputs)
+            for sample, s in audio.items():
+                seconds[sample] = seconds.get(sample, 0.0) + wall * s / max(total, 1e-9)
+    return seconds
 
 
-def file_table(corpus: pd.DataFrame, benchmark_dir: str | Path) -> pd.DataFrame:
+def file_table(corpus: pd.DataFrame, benchmark_dir: str | Path, plan_jsons: list[str]) -> pd.DataFrame:
     """The corpus table plus speech ratio, ASR seconds and real-time factor per file."""
     df = corpus.copy()
     df["speech_ratio"] = (df["speech_s"] / df["duration_s"].where(df["duration_s"] > 0)).round(3)
-    df["asr_s"] = [round(asr_seconds(benchmark_dir, s), 2) for s in df["sample"]]
+    asr = asr_seconds(benchmark_dir, plan_jsons)
+    df["asr_s"] = [round(asr.get(s, 0.0), 2) for s in df["sample"]]
     df["rtf"] = (df["asr_s"] / df["duration_s"].where(df["duration_s"] > 0)).round(4)
     return df
 
@@ -61,13 +79,13 @@ def _save(fig, path: str) -> None:
     plt.close(fig)
 
 
-def plot_timeline(corpus: pd.DataFrame, vad_tsvs: dict[str, str], path: str, max_files: int = 60) -> None:
+def plot_timeline(corpus: pd.DataFrame, speech: dict[str, list], path: str, max_files: int = 60) -> None:
     """Speech (bars) and silence (gaps) over time, one row per file; failed files labelled."""
     rows = corpus.sort_values("sample").head(max_files)
     fig, ax = plt.subplots(figsize=(10, 0.9 + 0.35 * max(1, len(rows))))
     for y, r in enumerate(rows.itertuples()):
         ax.broken_barh([(0, r.duration_s or 0)], (y - 0.4, 0.8), color="#e9ecef")
-        segs = read_segments(vad_tsvs[r.sample]) if r.sample in vad_tsvs else []
+        segs = speech.get(r.sample, [])
         ax.broken_barh([(a, b - a) for a, b in segs], (y - 0.4, 0.8), color=STATUS_COLOURS.get(r.status, "#1c7ed6"))
         if r.status == STATUS_FAILED:
             ax.text(0, y, f"  failed: {r.reason[:80]}", va="center", fontsize=8, color=STATUS_COLOURS[STATUS_FAILED])
@@ -81,7 +99,7 @@ def plot_timeline(corpus: pd.DataFrame, vad_tsvs: dict[str, str], path: str, max
 
 def plot_unit_lengths(plan_jsons: list[str], path: str) -> None:
     """Histogram of ASR unit lengths over the corpus."""
-    lengths = [unit_seconds(u) for p in plan_jsons for u in plan_units(read_json(p))]
+    lengths = [unit_seconds(u) for plan in map(read_json, plan_jsons) for sample in plan["samples"] for u in plan_units(plan, sample)]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist(lengths, bins=min(40, max(5, len(lengths) // 3 or 1)), color="#1c7ed6")
     ax.set_xlabel("unit length (s)")
@@ -97,7 +115,7 @@ def plot_rtf(files: pd.DataFrame, path: str) -> None:
     ax.barh(rows["sample"], rows["rtf"], color=[STATUS_COLOURS.get(s, "#1c7ed6") for s in rows["status"]])
     ax.invert_yaxis()
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_xlabel("real-time factor (ASR wall time / media duration)")
+    ax.set_xlabel("real-time factor (ASR wall time / media duration; a job serving several files shared by audio)")
     ax.set_title("ASR speed per file")
     _save(fig, path)
 
@@ -159,13 +177,13 @@ def files_html(files: pd.DataFrame, scores: dict, path: str, guarded: pd.DataFra
 
 
 def run_report(
-    corpus_parquet: str, vad_tsvs: dict[str, str], plan_jsons: list[str], transcript_jsons: list[str], benchmark_dir: str, out: dict[str, str]
+    corpus_parquet: str, vad_tsvs: list[str], plan_jsons: list[str], transcript_jsons: list[str], benchmark_dir: str, out: dict[str, str]
 ) -> None:
     from firescribe.corpus import corpus_scores
 
     corpus = pd.read_parquet(corpus_parquet)
-    files = file_table(corpus, benchmark_dir)
-    plot_timeline(files, vad_tsvs, out["timeline"])
+    files = file_table(corpus, benchmark_dir, plan_jsons)
+    plot_timeline(files, {s: segs for tsv in vad_tsvs for s, segs in read_segments(tsv).items()}, out["timeline"])
     plot_unit_lengths(plan_jsons, out["units"])
     plot_rtf(files, out["rtf"])
     plot_stage_shares(stage_seconds(benchmark_dir), out["stages"])

@@ -26,6 +26,7 @@ from firescribe.guard import GuardParams
 from firescribe.merge import CueParams
 from firescribe.plan import PlanParams
 from firescribe.punctuation import PunctuationParams
+from firescribe.shards import ShardParams
 from firescribe.vad import VadParams
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schemas" / "config.schema.yaml"
@@ -211,6 +212,7 @@ class Settings:
     hotwords: str | None  # the corpus's hotword list
     language: str | None
     strict: bool
+    shards: ShardParams
     asr: AsrSettings
     vad: VadParams
     plan: PlanParams
@@ -245,6 +247,7 @@ class Settings:
             hotwords=config["hotwords"],
             language=config["language"],
             strict=config["strict"],
+            shards=ShardParams(**config["shards"]),
             asr=AsrSettings(config["backend"], options, float(batch_seconds), GuardParams(**config["guard"])),
             vad=vad,
             plan=PlanParams(
@@ -255,6 +258,7 @@ class Settings:
                 stitch_pad_s=max(0.0, pad_ms - vad.speech_pad_ms) / 1000.0 if stitch else 0.0,
                 cue_units=plan["cue_units"],
                 max_cue_s=config["subtitles"]["max_cue_s"],
+                pack_files=plan["pack_files"],
             ),
             punctuation=PunctuationParams(**config["punctuation"]),
             subtitles=CueParams(**config["subtitles"]),

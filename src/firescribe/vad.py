@@ -71,18 +71,23 @@ def frame_blocks(samples: np.ndarray, frames_per_block: int) -> Iterator[np.ndar
         yield block
 
 
-def speech_probabilities(samples: np.ndarray) -> np.ndarray:
+def silero_session():
+    """silero-vad's sequence model in onnxruntime, one thread (as silero-vad runs it)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return ort.InferenceSession(model_path(), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def speech_probabilities(samples: np.ndarray, session=None) -> np.ndarray:
     """Silero speech probability per 32 ms frame of 16 kHz float32 ``samples``.
 
     Runs silero-vad's sequence model (the same network as its streaming model, bit-exact
     probabilities) one ONNX call per block of frames, carrying the LSTM state between
     blocks, instead of one Python call per frame: ~5x faster, and memory stays the audio
-    plus one block."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1  # as silero-vad runs it
-    session = ort.InferenceSession(model_path(), sess_options=options, providers=["CPUExecutionProvider"])
+    plus one block. ``session``: a ``silero_session()`` to reuse across files."""
+    session = session or silero_session()
     h, c = np.zeros(STATE, dtype=np.float32), np.zeros(STATE, dtype=np.float32)
     probs, done, next_report = [], 0, 0.1
     for block in frame_blocks(samples, FRAMES_PER_CALL):
@@ -162,7 +167,7 @@ def speech_segments(probs: list[float], params: VadParams, n_samples: int) -> li
     return [(a, b) for a, b in segments]
 
 
-def detect_speech(pcm: np.ndarray, params: VadParams) -> list[tuple[float, float]]:
+def detect_speech(pcm: np.ndarray, params: VadParams, session=None) -> list[tuple[float, float]]:
     """Speech segments (start, end) in seconds. ``pcm`` is int16 at 16 kHz (may be a memmap).
 
     The audio is converted to float32 once (the only full-length copy)."""
@@ -170,23 +175,44 @@ def detect_speech(pcm: np.ndarray, params: VadParams) -> list[tuple[float, float
         return []
     samples = np.asarray(pcm, dtype=np.float32)  # the one full-length float32 copy
     samples /= 32768.0  # in place
-    probs = speech_probabilities(samples).tolist()  # Python floats: compared as silero does
+    probs = speech_probabilities(samples, session).tolist()  # Python floats: compared as silero does
     return [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in speech_segments(probs, params, len(samples))]
 
 
-def write_segments(path: str, segments: list[tuple[float, float]]) -> None:
-    lines = ["start\tend"] + [f"{a:.3f}\t{b:.3f}" for a, b in segments]
+def write_segments(path: str, segments: dict[str, list[tuple[float, float]]]) -> None:
+    """One TSV for a shard: sample, start, end per speech segment."""
+    lines = ["sample\tstart\tend"] + [f"{sample}\t{a:.3f}\t{b:.3f}" for sample, segs in segments.items() for a, b in segs]
     write_text(path, "\n".join(lines) + "\n")
 
 
-def read_segments(path: str) -> list[tuple[float, float]]:
+def read_segments(path: str) -> dict[str, list[tuple[float, float]]]:
+    """Sample -> its speech segments, from a shard's TSV (a file without speech has none)."""
+    out: dict[str, list[tuple[float, float]]] = {}
     with open(path, encoding="utf-8") as f:
-        rows = [line.rstrip("\n").split("\t") for line in f.readlines()[1:] if line.strip()]
-    return [(float(a), float(b)) for a, b in rows]
+        for line in f.readlines()[1:]:
+            if line.strip():
+                sample, a, b = line.rstrip("\n").split("\t")
+                out.setdefault(sample, []).append((float(a), float(b)))
+    return out
 
 
-def run_vad(wav: str, out_tsv: str, params: VadParams) -> list[tuple[float, float]]:
-    segments = detect_speech(open_pcm(wav), params)
+def run_vad(wavs: dict[str, str], out_tsv: str, params: VadParams, workers: int = 1) -> dict[str, list[tuple[float, float]]]:
+    """Speech segments of each file of a shard (``wavs``: sample -> WAV), ``workers`` files
+    at once, each worker with one model session (onnxruntime runs without Python's lock)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+
+    def detect(wav: str) -> list[tuple[float, float]]:
+        if not hasattr(local, "session"):
+            local.session = silero_session()
+        return detect_speech(open_pcm(wav), params, local.session)
+
+    segments = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for i, (sample, found) in enumerate(zip(wavs, pool.map(detect, wavs.values())), 1):
+            segments[sample] = found
+            log.info("vad %d/%d: %s: %d segments, %.1f s speech", i, len(wavs), sample, len(found), sum(b - a for a, b in found))
     write_segments(out_tsv, segments)
-    log.info("vad %s: %d segments, %.1f s speech", wav, len(segments), sum(b - a for a, b in segments))
     return segments

@@ -111,3 +111,30 @@ def to_mp4_aac(wav: Path, out: Path) -> Path:
 
 def to_mkv_opus_48k_stereo(wav: Path, out: Path) -> Path:
     return encode(wav, out, "-c:a", "libopus", "-b:a", "48k", "-ar", "48000", "-ac", "2")
+
+
+def utterance(text: str, out: Path, lead: float, tail: float, voice: str = "en-us", speed: int = 160) -> None:
+    """One dataset-style utterance: ``text`` spoken, with ``lead`` and ``tail`` seconds of
+    silence around it (as recorded prompts have), 16 kHz mono WAV."""
+    spoken = out.with_suffix(".spoken.wav")
+    speak(text, spoken, voice=voice, speed=speed)
+    subprocess.run(["sox", "-D", str(spoken), str(out), "pad", f"{lead:.2f}", f"{tail:.2f}"], check=True)
+    spoken.unlink()
+
+
+def dataset(folder: Path, n: int, seed: int = 0, max_s: float = 8.0) -> dict[str, str]:
+    """A corpus shaped like an ASR test set: ``n`` WAV utterances of one or two sentences
+    (2-8 s with their silences), ``utt00000.wav``...; returns each file name's reference text."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    refs = {}
+    for i in range(n):
+        sentences = rng.sample(SENTENCES, rng.randint(1, 2))
+        name = f"utt{i:05d}.wav"
+        lead, tail = rng.uniform(0.1, 0.4), rng.uniform(0.1, 0.4)
+        utterance(" ".join(sentences), folder / name, lead, tail)
+        if _duration(folder / name) > max_s:  # two long sentences: the first alone
+            sentences = sentences[:1]
+            utterance(sentences[0], folder / name, lead, tail)
+        refs[name] = " ".join(sentences)
+    return refs

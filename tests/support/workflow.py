@@ -34,3 +34,36 @@ def snakemake(
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
+
+
+def shard_of(results: Path, sample: str) -> str:
+    """The shard (firescribe.shards) a file was planned in: its plan lists the file."""
+    for plan in sorted((results / "work" / "plan").glob("*.json")):
+        if sample in json.loads(plan.read_text())["samples"]:
+            return plan.stem
+    raise AssertionError(f"no plan lists {sample!r}")
+
+
+def shard_plan(results: Path, sample: str) -> dict:
+    """The plan of the shard ``sample`` is in."""
+    return json.loads((results / "work" / "plan" / f"{shard_of(results, sample)}.json").read_text())
+
+
+def file_units(results: Path, sample: str) -> list:
+    """A file's units: lists of [start, end] spans."""
+    return shard_plan(results, sample)["samples"][sample]["units"]
+
+
+def chunk_files(results: Path, sample: str) -> list[Path]:
+    """The ASR chunk results of the shard ``sample`` is in."""
+    return sorted((results / "work" / "asr" / shard_of(results, sample)).glob("*.json"))
+
+
+def wav_of(results: Path, sample: str) -> Path:
+    return results / "work" / "audio" / shard_of(results, sample) / f"{sample}.wav"
+
+
+def vad_segments(results: Path, sample: str) -> list[tuple[float, float]]:
+    from firescribe.vad import read_segments
+
+    return read_segments(str(results / "work" / "vad" / f"{shard_of(results, sample)}.tsv")).get(sample, [])
