@@ -1,4 +1,5 @@
-# Two entry points (see README): `make demo` and `make test`.
+# Two entry points (see README): `make demo` (the README's ./bootstrap.sh demo installs make
+# and python3-venv first, then runs it) and `make test` (what .ci/run runs).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,21 +9,23 @@ TEST_APT_PACKAGES := slurm-wlm munge chromium
 
 .PHONY: demo test sysdeps testdeps venv lint
 
-sysdeps:  ## Debian packages: ffmpeg (extraction), espeak-ng and sox (test media)
-	@missing=""; for t in ffmpeg espeak-ng sox; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+# Install the Debian packages named in $(1) whose command in $(2) is missing: apt-get through
+# sudo unless root (a fresh container or VM has no sudo; a user's machine does); sudo resets
+# the environment, so DEBIAN_FRONTEND goes through env.
+define apt_install
+missing=""; for t in $(2); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
+	  echo "installing $(1) (missing:$$missing)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); \
 	fi
+endef
+
+sysdeps:  ## Debian packages: ffmpeg (extraction), espeak-ng and sox (test media)
+	@$(call apt_install,$(APT_PACKAGES),ffmpeg espeak-ng sox)
 
 testdeps:  ## Debian packages the tests use beyond sysdeps: slurm-wlm + munge, chromium
-	@missing=""; for t in slurmctld munged chromium; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(TEST_APT_PACKAGES); \
-	fi
+	@$(call apt_install,$(TEST_APT_PACKAGES),slurmctld munged chromium)
 
 $(BIN)/snakemake: pyproject.toml
 	$(PY) -m venv $(VENV)

@@ -25,8 +25,8 @@ include: "rules/common.smk"
 rule all:
     input:
         # each shard's list of files; its transcripts results/transcripts/{sample}.{ext}
-        # are written beside it (see transcript_paths in rules/common.smk)
-        expand("results/work/merged/{shard}.tsv", shard=SHARDS),
+        # are written beside it (firescribe.merge.forget_merges_missing_transcripts)
+        [merged_record(shard) for shard in SHARDS],
         "results/corpus.tsv",
         "results/corpus.parquet",
         "results/report/files.html",
@@ -43,3 +43,23 @@ include: "rules/asr.smk"
 include: "rules/merge.smk"
 include: "rules/corpus.smk"
 include: "rules/report.smk"
+
+
+# The corpus summary (counts, each failed file and its reason) is the run's last output, on
+# success and on failure: printed as the process exits, after Snakemake's own last lines.
+onstart:
+    from firescribe.corpus import mark_run_start
+
+    mark_run_start()
+
+
+onsuccess:
+    from firescribe.corpus import print_at_exit, run_summary
+
+    print_at_exit(run_summary("results/corpus.tsv"))
+
+
+onerror:
+    from firescribe.corpus import print_at_exit, run_summary
+
+    print_at_exit(run_summary("results/corpus.tsv"))

@@ -5,8 +5,9 @@ Everything in one run, taking turns:
 1. **A dataset-shaped corpus**: ``--files`` WAV utterances of one or two espeak-ng sentences
    (2-9 s; tests/support/media.py ``dataset``). Ours: ``snakemake --cores N`` in a fresh
    working directory (everything a run does: extraction, VAD, plan, ASR, merge, corpus table,
-   report), once per ``--asr-threads`` layout, and once with ``plan.pack_files: false`` (one
-   file a whisper window) to show what packing short files does to speed and accuracy.
+   report), once per ``--asr-threads`` layout (the default config: each file its own whisper
+   window, the windows of many files batched together), and once with ``plan.pack_files:
+   true`` (several files to a window) to show what packing does to speed and accuracy.
    The peer: one Python process that loads faster-whisper's ``BatchedInferencePipeline``
    once and transcribes each file with word times (benchmarks/peer_workflow.py's script).
    Same model (tiny.en), compute type (int8), threads, batch (8) and beam (5). Printed: wall,
@@ -17,7 +18,8 @@ Everything in one run, taking turns:
    process (imports and model load), for tiny.en and each FireRedASR-AED variant on the
    full-size random AED-L (benchmarks/aed_l.py, made once under benchmarks/out/).
 4. **The long-form corpus** of benchmarks/peer_workflow.py (``--long-minutes`` of speech in
-   8 files), ours with the default config against the same script, so nothing regresses.
+   8 files), ours (each ``--asr-threads`` layout) against the same script, so nothing
+   regresses.
 
     python benchmarks/dataset.py --files 1000 --asr-threads 1 2 --dry-run-files 10000 --long-minutes 24 --model-loads
 """
@@ -144,7 +146,7 @@ def main() -> None:
     refs = media.dataset(tmp / "corpus", args.files, seed=0)
     print(f"made {args.files} utterances in {time.monotonic() - t:.0f} s under {tmp}", flush=True)
     layouts = [(f"ours: asr.threads {n}", {"asr": {"threads": n}}) for n in args.asr_threads]
-    layouts.append((f"ours: asr.threads {args.asr_threads[0]}, pack_files false", {"asr": {"threads": args.asr_threads[0]}, "plan": {"pack_files": False}}))
+    layouts.append((f"ours: asr.threads {args.asr_threads[0]}, pack_files true", {"asr": {"threads": args.asr_threads[0]}, "plan": {"pack_files": True}}))
     rows = []
     for r in range(args.repeats):
         for i, (name, config) in enumerate(layouts):
@@ -177,11 +179,13 @@ def main() -> None:
         long_refs = make_corpus(tmp / "long", args.long_minutes)
         rows = []
         for r in range(args.repeats):
-            run = run_ours(tmp / "long", tmp / f"long-ours{r}", args.cores, {})
-            rows.append({"run": "ours: default config", "round": r + 1, "wall s": run["wall s"], "WER": wer(long_refs, run["texts"]), "jobs": run["jobs"], "snakemake cpu s": run["snakemake cpu s"]})
+            for n in args.asr_threads:
+                run = run_ours(tmp / "long", tmp / f"long-ours{r}-{n}", args.cores, {"asr": {"threads": n}})
+                rows.append({"run": f"ours: asr.threads {n}", "round": r + 1, "wall s": run["wall s"], "WER": wer(long_refs, run["texts"]), "jobs": run["jobs"], "snakemake cpu s": run["snakemake cpu s"]})
+                print(f"long-form round {r + 1}: ours, asr.threads {n}: {run['wall s']:.1f} s", flush=True)
             wall, _, texts = run_peer(tmp / "long", tmp / f"long-peer{r}.json", args.threads, "words")
             rows.append({"run": peer, "round": r + 1, "wall s": wall, "WER": wer(long_refs, texts), "jobs": 1})
-            print(f"long-form round {r + 1}: ours {run['wall s']:.1f} s, script {wall:.1f} s", flush=True)
+            print(f"long-form round {r + 1}: {peer}: {wall:.1f} s", flush=True)
         print(f"\nlong-form corpus (benchmarks/peer_workflow.py): {len(long_refs)} files, about {args.long_minutes:g} min of speech")
         print(compare(rows, peer).to_string(float_format=lambda x: f"{x:.3f}"))
 

@@ -36,6 +36,9 @@ def main() -> None:
     ap.add_argument("--precisions", nargs="+", default=["fp32"], choices=["fp32", "int8"])
     ap.add_argument("--asr-minutes", type=float, default=0, help="also time the ASR of this much speech (AED-L ONNX int8)")
     args = ap.parse_args()
+    if not punc_official.available():
+        # its random model is built with the official class, and it punctuates the official example text
+        raise SystemExit(f"benchmarks/punctuation.py {punc_official.MISSING}")
     pin_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-punc-bench-"))
     model_dir = punc_official.make_punc_dir(tmp / "FireRedPunc", bert=punc_official.BERT_BASE, n_chinese=21000)

@@ -1,14 +1,16 @@
 import json
-import os
 from dataclasses import asdict
 
 from snakemake.utils import min_version, validate
 
 from firescribe.gpu import is_gpu_chunk
-from firescribe.hotwords import read_hotwords
-from firescribe.merge import FORMATS
-from firescribe.samples import load_samples
-from firescribe.shards import make_shards, shard_of
+from firescribe.merge import (
+    FORMATS,
+    forget_merges_missing_transcripts,
+    merged_record,
+    transcript_paths,
+)
+from firescribe.shards import FILE_WORKERS, make_shards
 from firescribe.settings import (
     FIREREDASR_VARIANTS,
     PREPARED_DIR,
@@ -19,16 +21,23 @@ from firescribe.settings import (
 min_version("9.0")
 
 
-# the schema fills in every default (the one place they live)
+# ---- preflight (firescribe.preflight) -------------------------------------------------
+# Values given on the command line (--config strict=true) are typed as the schema says, the
+# schema checks the config and fills in every default (the one place they live), then the
+# input, the hotword lists and every model folder the run uses are checked: a run that
+# cannot work stops here, before any job, with one line per problem (and the command that
+# gets a missing model). SAMPLES: the sample table (firescribe.samples).
+from firescribe.preflight import coerce_config_strings, start as preflight
+
+coerce_config_strings(config)
 validate(config, "../config/schemas/config.schema.yaml", set_default=True)
+SAMPLES = preflight(config)
+# ---- end of preflight -------------------------------------------------------------------
+# the sample table's columns as dicts: looked up per file by the jobs' input functions
+SAMPLE_INFO = {column: SAMPLES[column].to_dict() for column in SAMPLES.columns}
 
-
-SAMPLES = load_samples(config["input"])
-
-# every hotword list is read once here, so a bad one stops the run before any job starts
+# the hotword lists of the run (each one read and checked by the preflight)
 HOTWORD_LISTS = {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}
-for hotword_list in HOTWORD_LISTS:
-    read_hotwords(hotword_list)
 
 # the typed config (firescribe.settings): what shapes results, apart from where jobs run
 SETTINGS = Settings.from_config(config, hotwords=bool(HOTWORD_LISTS))
@@ -36,7 +45,6 @@ SETTINGS = Settings.from_config(config, hotwords=bool(HOTWORD_LISTS))
 # the files each job of extract, vad, plan and merge serves: many short files, or one long
 # one (firescribe.shards); a shard is named after its first file
 SHARDS = make_shards(SAMPLES, SETTINGS.shards)
-SHARD_OF = shard_of(SHARDS)
 
 
 wildcard_constraints:
@@ -46,30 +54,9 @@ wildcard_constraints:
     variant="|".join(FIREREDASR_VARIANTS),
 
 
-def transcript_paths(sample):
-    """A file's transcripts, format -> path: written by its shard's merge job."""
-    return {fmt: f"results/transcripts/{sample}.{fmt}" for fmt in FORMATS}
-
-
-def merge_again_where_transcripts_are_missing():
-    """Transcripts are not declared as Snakemake outputs: Snakemake checks every declared
-    output of a job against every target, so a merge job serving thousands of files would
-    make the DAG quadratic. Its declared output is the shard's list of files instead; a
-    shard any of whose transcripts has been deleted loses that list here, and so is merged
-    again, as a deleted output would be."""
-    folder = "results/transcripts"
-    present = set(os.listdir(folder)) if os.path.isdir(folder) else set()
-    for shard, samples in SHARDS.items():
-        record = f"results/work/merged/{shard}.tsv"
-        if os.path.exists(record) and any(
-            os.path.basename(path) not in present
-            for s in samples
-            for path in transcript_paths(s).values()
-        ):
-            os.remove(record)
-
-
-merge_again_where_transcripts_are_missing()
+# a shard whose transcripts (not Snakemake outputs: see firescribe.merge) someone deleted
+# is merged again
+forget_merges_missing_transcripts(SHARDS)
 
 
 def members(wildcards):
@@ -77,24 +64,25 @@ def members(wildcards):
 
 
 def files_at_once(wildcards):
-    """Threads of a job that handles a shard's files one a thread (extract, vad)."""
-    return min(workflow.cores, len(members(wildcards)))
+    """Threads of a job that handles a shard's files one a thread (extract, vad): one a file,
+    at most FILE_WORKERS (Snakemake lowers it to --cores where that is less)."""
+    return min(FILE_WORKERS, len(members(wildcards)))
 
 
 def media_paths(wildcards):
-    return [SAMPLES.loc[s, "path"] for s in members(wildcards)]
+    return [SAMPLE_INFO["path"][s] for s in members(wildcards)]
 
 
 def sample_language(wildcards):
     """The shard's language (its files share it: firescribe.shards.context_key)."""
-    lang = SAMPLES.loc[members(wildcards)[0], "language"]
+    lang = SAMPLE_INFO["language"][members(wildcards)[0]]
     return lang if isinstance(lang, str) and lang else SETTINGS.language
 
 
 def hotword_lists(wildcards):
     """The hotword lists of a shard's files: the corpus's (config hotwords), then their own
     (sample sheet; the files of a shard share it)."""
-    own = SAMPLES.loc[members(wildcards)[0], "hotwords"]
+    own = SAMPLE_INFO["hotwords"][members(wildcards)[0]]
     return [path for path in (SETTINGS.hotwords, own) if isinstance(path, str) and path]
 
 

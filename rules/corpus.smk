@@ -1,7 +1,7 @@
 rule corpus:
     """One table for the whole corpus: every input with its status and reason."""
     input:
-        merged=expand("results/work/merged/{shard}.tsv", shard=SHARDS),
+        merged=[merged_record(shard) for shard in SHARDS],
         references=references().values(),
     output:
         tsv=report(

@@ -1,6 +1,7 @@
 rule merge:
     """Join a shard's chunk results into each file's transcripts on its media's timeline:
-    results/transcripts/{sample}.{json,txt,srt,vtt,tsv}, and the shard's list of files."""
+    results/transcripts/{sample}.{json,txt,srt,vtt,tsv}, and the shard's list of files.
+    """
     input:
         audio="results/work/audio/{shard}",
         plan="results/work/plan/{shard}.json",
@@ -9,8 +10,8 @@ rule merge:
         punctuation_model=punctuation_model_files,
     output:
         # sample, status, reason per file; the transcripts are written beside it, atomically
-        # (a job may serve thousands of files: see transcript_paths in rules/common.smk)
-        files="results/work/merged/{shard}.tsv",
+        # (a job may serve thousands of files: see firescribe.merge.forget_merges_missing_transcripts)
+        files=merged_record("{shard}"),
     log:
         "results/logs/merge/{shard}.log",
     benchmark:
@@ -22,10 +23,13 @@ rule merge:
     params:
         samples=members,
         # the media paths as given (relative to the input folder or as in the sample sheet)
-        sources=lambda wildcards: [SAMPLES.loc[s, "source"] for s in members(wildcards)],
-        transcripts=lambda wildcards: {s: transcript_paths(s) for s in members(wildcards)},
+        sources=lambda wildcards: [SAMPLE_INFO["source"][s] for s in members(wildcards)],
+        transcripts=lambda wildcards: {
+            s: transcript_paths(s) for s in members(wildcards)
+        },
         punctuation=asdict(SETTINGS.punctuation),
         subtitles=asdict(SETTINGS.subtitles),
+        chinese=asdict(SETTINGS.chinese),
         vad=asdict(SETTINGS.vad),
         plan=asdict(SETTINGS.plan),
         asr=SETTINGS.asr.params(),

@@ -4,7 +4,7 @@ rule report:
         corpus="results/corpus.parquet",
         segments=expand("results/work/vad/{shard}.tsv", shard=SHARDS),
         plans=expand("results/work/plan/{shard}.json", shard=SHARDS),
-        merged=expand("results/work/merged/{shard}.tsv", shard=SHARDS),
+        merged=[merged_record(shard) for shard in SHARDS],
     output:
         files=report(
             "results/report/files.html",

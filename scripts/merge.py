@@ -16,6 +16,6 @@ for sample, source in zip(snakemake.params.samples, snakemake.params.sources):
     wav, info = shard_audio(snakemake.input.audio, sample)
     files[sample] = FileInputs(info, wav, source, snakemake.params.transcripts[sample])
 # what the transcript records of how it was made
-params = {"vad": snakemake.params.vad, "plan": snakemake.params.plan, "asr": snakemake.params.asr, "punctuation": snakemake.params.punctuation}
+params = {"vad": snakemake.params.vad, "plan": snakemake.params.plan, "asr": snakemake.params.asr, "punctuation": snakemake.params.punctuation, "chinese": snakemake.params.chinese}
 docs = run_merge(files, snakemake.input.plan, snakemake.input.segments, list(snakemake.input.chunks), params, CueParams(**snakemake.params.subtitles), punctuation)
 write_merged(snakemake.output.files, docs)

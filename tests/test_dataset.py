@@ -1,7 +1,8 @@
 """A dataset of many short files (an ASR test set's shape) through the whole workflow, with
-the real tiny.en: jobs per shard, not per file; short files packed into whisper windows
-and their words given back to each; a bad file fails alone; adding, removing or editing
-re-runs only the shard concerned; a deleted transcript is written again."""
+the real tiny.en: jobs per shard, not per file, each ASR job decoding many files' units in
+length-sorted batches; with plan.pack_files, short files packed into whisper windows and
+their words given back to each; a bad file fails alone; adding, removing or editing re-runs
+only the shard concerned; a deleted transcript is written again."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 N_FILES = 30
 FILES_PER_SHARD = 8
 # tiny.en on espeak-ng's voice: 7-10% WER file by file (BatchedInferencePipeline, one file a
-# call); packing may cost or gain a little; a lost or misplaced utterance costs >= 3 points
+# call); batching and packing may cost or gain a little; a lost or misplaced utterance costs
+# >= 3 points
 WER_MARGIN = 0.02
 
 
@@ -41,6 +43,16 @@ def dataset(tmp_path_factory):
     config = {"input": str(root / "media"), "language": "en", "shards": {"files": FILES_PER_SHARD}}
     first = snakemake(work, config=config)
     return {"root": root, "work": work, "results": work / "results", "refs": refs, "spare": spare, "config": config, "log": first}
+
+
+@pytest.fixture(scope="module")
+def packed(dataset):
+    """The same corpus with plan.pack_files: several files to a whisper window."""
+    work = dataset["root"] / "packed"
+    work.mkdir()
+    config = {**dataset["config"], "plan": {"pack_files": True}}
+    snakemake(work, config=config)
+    return {**dataset, "work": work, "results": work / "results", "config": config}
 
 
 def shards(results) -> dict[str, list[str]]:
@@ -63,10 +75,13 @@ def test_jobs_serve_shards_of_files_and_every_file_has_its_transcripts(dataset):
             assert (res / "transcripts" / f"{sample}.{ext}").exists(), (sample, ext)
 
 
-def test_short_files_are_packed_and_each_gets_its_own_words(dataset):
+@pytest.mark.parametrize("run", ["dataset", "packed"])
+def test_each_file_gets_its_own_words(run, request):
+    dataset = request.getfixturevalue(run)
     res = dataset["results"]
     plans = [json.loads(p.read_text()) for p in (res / "work" / "plan").glob("*.json")]
-    assert any(len(members) > 1 for plan in plans for members in plan["inputs"])
+    members = [len(m) for plan in plans for m in plan["inputs"]]
+    assert max(members) > 1 if run == "packed" else set(members) == {1}
     for sample, ref in dataset["refs"].items():
         doc = json.loads((res / "transcripts" / sample.replace(".wav", ".json")).read_text())
         assert doc["status"] == "ok", doc["reason"]
@@ -75,24 +90,27 @@ def test_short_files_are_packed_and_each_gets_its_own_words(dataset):
             assert 0 <= w["start"] <= w["end"] <= doc["duration"] + 1e-3, (sample, w)
 
 
-def test_accuracy_as_one_file_at_a_time(dataset):
-    """Packed short files against faster-whisper's BatchedInferencePipeline one file a call
-    (same model, compute type, beam, batch)."""
+def test_accuracy_as_one_file_at_a_time(dataset, packed):
+    """Batched across files, and packed, against faster-whisper's BatchedInferencePipeline
+    one file a call (same model, compute type, beam, batch)."""
     from faster_whisper import BatchedInferencePipeline, WhisperModel, decode_audio
 
     from firescribe.backends.whisper import resolve_model
 
     model = WhisperModel(resolve_model("bundled:tiny.en"), device="cpu", compute_type="int8", cpu_threads=2, num_workers=1)
     pipeline = BatchedInferencePipeline(model)
-    ours, theirs = [], []
+    ours = {run["results"]: [] for run in (dataset, packed)}
+    theirs = []
     for name, ref in dataset["refs"].items():
-        doc = json.loads((dataset["results"] / "transcripts" / name.replace(".wav", ".json")).read_text())
-        ours.append(score(ref, doc["text"]))
+        for results, scores in ours.items():
+            doc = json.loads((results / "transcripts" / name.replace(".wav", ".json")).read_text())
+            scores.append(score(ref, doc["text"]))
         segments, _ = pipeline.transcribe(decode_audio(str(dataset["root"] / "media" / name)), language="en", batch_size=8, beam_size=5)
         theirs.append(score(ref, " ".join(s.text.strip() for s in segments)))
-    ours_wer, theirs_wer = total(ours).error_rate, total(theirs).error_rate
-    print(f"{N_FILES} short files: firescribe (packed) WER {ours_wer:.3f}, one file a call {theirs_wer:.3f}")
-    assert ours_wer <= theirs_wer + WER_MARGIN, (ours_wer, theirs_wer)
+    batched, packed_wer = (total(scores).error_rate for scores in ours.values())
+    theirs_wer = total(theirs).error_rate
+    print(f"{N_FILES} short files: firescribe WER {batched:.3f} (packed {packed_wer:.3f}), one file a call {theirs_wer:.3f}")
+    assert batched <= theirs_wer + WER_MARGIN and packed_wer <= theirs_wer + WER_MARGIN, (batched, packed_wer, theirs_wer)
 
 
 def test_a_bad_file_fails_alone(dataset):

@@ -10,6 +10,7 @@ import pytest
 from firescribe.asr import split_members
 from firescribe.loudness import frame_energy
 from firescribe.plan import (
+    FILE_GAP_S,
     PlanParams,
     Stitching,
     make_batches,
@@ -158,18 +159,21 @@ def test_packed_inputs_hold_each_unit_once_within_the_limit(seed):
     seconds = [rng.uniform(0.5, 30.0) for _ in range(rng.randint(1, 80))]
     inputs = pack_inputs(seconds, 30.0, pack=True)
     assert [i for inp in inputs for i in inp] == list(range(len(seconds)))
-    assert all(sum(seconds[i] for i in inp) <= 30.0 or len(inp) == 1 for inp in inputs)
+
+    def held(inp):  # audio and the silences between its files
+        return sum(seconds[i] for i in inp) + FILE_GAP_S * (len(inp) - 1)
+
+    assert all(held(inp) <= 30.0 or len(inp) == 1 for inp in inputs)
     # greedy: the next unit did not fit in the input before it
-    assert all(sum(seconds[i] for i in a) + seconds[b[0]] > 30.0 for a, b in zip(inputs, inputs[1:]))
+    assert all(held(a + b[:1]) > 30.0 for a, b in zip(inputs, inputs[1:]))
     assert pack_inputs(seconds, 30.0, pack=False) == [[i] for i in range(len(seconds))]
 
 
-def test_files_are_packed_only_where_units_are_stitched_and_timed():
-    whisper = default_settings().plan
+def test_files_are_packed_only_where_asked_and_timed():
+    whisper = dataclasses.replace(default_settings().plan, pack_files=True)
     assert whisper.for_model(word_times=True).pack_files
     assert not whisper.for_model(word_times=False).pack_files  # no words: a file's text could not be given back
-    assert not FIRERED.for_model(word_times=True).pack_files  # contiguous units: one file an input
-    assert not dataclasses.replace(whisper, pack_files=False).for_model(word_times=True).pack_files
+    assert not default_settings().plan.for_model(word_times=True).pack_files  # off by default
 
 
 def word(text, start, end):
@@ -177,20 +181,22 @@ def word(text, start, end):
 
 
 def test_an_input_of_several_files_gives_each_its_words():
-    # three file units joined: 0-4 s, 4-6 s, 6-10 s of the input's audio
-    bounds = [0.0, 4.0, 6.0, 10.0]
-    seg = {"start": 0.2, "end": 9.0, "text": "a b c d", "words": [word(" a", 0.2, 1.0), word(" b", 3.5, 4.5), word(" c", 4.6, 5.0), word(" d", 7.0, 9.0)],
-           "avg_logprob": -0.2, "no_speech_prob": 0.01}
-    parts = split_members([seg], bounds)
-    assert [[s["text"] for s in p] for p in parts] == [["a b"], ["c"], ["d"]]
+    # three file units in one input, 1 s apart: 0-4 s, 5-7 s, 8-12 s of the input's audio
+    places = [(0.0, 4.0), (5.0, 7.0), (8.0, 12.0)]
+    # " c" and " d" begin their files, stretched back over the pause (and into the file
+    # before, as whisper does); " b" ends the first file, in the silence after it
+    words = [word(" a", 0.2, 1.0), word(" b", 3.5, 4.6), word(" c", 3.8, 5.5), word(" d", 6.8, 8.5), word(" e", 11.8, 12.5)]
+    seg = {"start": 0.2, "end": 12.5, "text": "a b c d e", "words": words, "avg_logprob": -0.2, "no_speech_prob": 0.01}
+    parts = split_members([seg], places)
+    assert [[s["text"] for s in p] for p in parts] == [["a b"], ["c"], ["d e"]]
     (first,), (second,), (third,) = parts
-    assert first["words"][1] == word(" b", 3.5, 4.0)  # starts in the first file: its end clamped there
-    assert second["words"] == [word(" c", 0.6, 1.0)]  # times in the second file's own audio
-    assert (third["start"], third["end"]) == (1.0, 3.0) and third["avg_logprob"] == -0.2
-    no_words = {"start": 6.5, "end": 12.0, "text": "x", "words": []}
-    assert split_members([no_words], bounds)[2] == [{**no_words, "start": 0.5, "end": 4.0}]
+    assert first["words"][1] == word(" b", 3.5, 4.0)  # clamped into its file
+    assert second["words"] == [word(" c", 0.0, 0.5)]  # times in the second file's own audio
+    assert (third["start"], third["end"]) == (0.0, 4.0) and third["avg_logprob"] == -0.2
+    no_words = {"start": 6.5, "end": 13.0, "text": "y", "words": []}
+    assert split_members([no_words], places)[2] == [{**no_words, "start": 0.0, "end": 4.0}]
 
 
 def test_a_single_file_input_keeps_its_segments_as_they_are():
     seg = {"start": 0.2, "end": 9.0, "text": "a", "words": [word(" a", 0.2, 9.5)]}
-    assert split_members([seg], [0.0, 9.0]) == [[seg]]
+    assert split_members([seg], [(0.0, 9.0)]) == [[seg]]

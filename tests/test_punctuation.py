@@ -14,7 +14,7 @@ import torch
 from support import punc_official
 from firescribe.punctuation import FireRedPunc, PunctuationModelError, fix_text, restore_unknown
 
-pytestmark = pytest.mark.skipif(not punc_official.available(), reason="../shared/reference/fireredpunc-official not found")
+pytestmark = pytest.mark.skipif(not punc_official.available(), reason=punc_official.MISSING)
 
 EXTRA = [
     "hello how are you 我们 ok i'm fine",  # mixed, the pronoun rule

@@ -105,7 +105,7 @@ def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
     from support import punc_official
 
     if not punc_official.available():
-        pytest.skip("../shared/reference/fireredpunc-official not found")
+        pytest.skip(punc_official.MISSING)
     model_dir = punc_official.make_punc_dir(tmp_path / "FireRedPunc")
     config = {**run["config"], "punctuation": {"model_dir": str(model_dir), "batch_size": 2}}
     dry = snakemake(run["work"], "-n", config=config)

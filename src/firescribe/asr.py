@@ -23,7 +23,7 @@ from firescribe.guard import GuardParams, guard_unit
 from firescribe.hotwords import Hotword
 from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
-from firescribe.plan import Stitching, make_batches
+from firescribe.plan import FILE_GAP_S, Stitching, make_batches
 from firescribe.settings import BACKENDS, AsrSettings, Placement
 
 log = logging.getLogger(__name__)
@@ -62,31 +62,36 @@ class Decoder:
             return self.backend.transcribe(audio, language)
 
 
-def split_members(segments: list[dict], bounds: list[float]) -> list[list[dict]]:
+def split_members(segments: list[dict], places: list[tuple[float, float]]) -> list[list[dict]]:
     """An input's segments (times in its audio) given back to the file units it joins:
-    ``bounds[m]`` is where member ``m``'s audio starts in the input (and ``bounds[-1]`` its
-    end). Per member, its segments with times in its own audio. A word belongs to the member
-    it starts in, its end clamped into it; a segment over several members is cut into one
-    per member, of its words there; one without words belongs to the member it starts in."""
-    if len(bounds) == 2:  # a single file unit: its segments as they are
+    ``places[m]`` is (start, end) of member ``m``'s audio in the input (members are apart by
+    FILE_GAP_S of silence). Per member, its segments with times in its own audio. A word
+    belongs to the member it ends in (or, ending in the silence after a member, to that
+    member): whisper stretches the first word of an utterance back over the pause before
+    it, often into the end of the file before, but ends it in its own; its times are clamped
+    into its member. A segment over several members is cut into one per member, of its
+    words there; one without words goes by its end too."""
+    if len(places) == 1:  # a single file unit: its segments as they are
         return [segments]
-    starts = bounds[:-1]
 
-    def member(t: float) -> int:
-        return min(max(bisect.bisect_right(starts, t) - 1, 0), len(starts) - 1)
+    starts = [start for start, _ in places]
+
+    def member(a: float, b: float) -> int:  # the file it ends in, or the one before the gap it ends in
+        return max(bisect.bisect_right(starts, b) - 1, 0)
 
     def local(t: float, m: int) -> float:  # in member m's own audio, clamped into it
-        return round(min(max(t, bounds[m]), bounds[m + 1]) - bounds[m], 3)
+        start, end = places[m]
+        return round(min(max(t, start), end) - start, 3)
 
-    out: list[list[dict]] = [[] for _ in starts]
+    out: list[list[dict]] = [[] for _ in places]
     for d in segments:
         if not d["words"]:
-            m = member(d["start"])
+            m = member(d["start"], d["end"])
             out[m].append({**d, "start": local(d["start"], m), "end": local(d["end"], m)})
             continue
         groups: list[tuple[int, list[dict]]] = []
         for w in d["words"]:
-            m = member(w["start"])
+            m = member(w["start"], w["end"])
             if not groups or groups[-1][0] != m:
                 groups.append((m, []))
             groups[-1][1].append({**w, "start": local(w["start"], m), "end": local(w["end"], m)})
@@ -94,6 +99,16 @@ def split_members(segments: list[dict], bounds: list[float]) -> list[list[dict]]
             text = "".join(w["text"] for w in words).strip()
             out[m].append({**d, "start": words[0]["start"], "end": words[-1]["end"], "text": text, "words": words})
     return out
+
+
+def member_places(parts: list[np.ndarray]) -> list[tuple[float, float]]:
+    """(start, end) of each member's audio in an input that joins ``parts`` FILE_GAP_S apart."""
+    places, at = [], 0
+    gap = round(FILE_GAP_S * SAMPLE_RATE)
+    for p in parts:
+        places.append((at / SAMPLE_RATE, (at + len(p)) / SAMPLE_RATE))
+        at += len(p) + gap
+    return places
 
 
 def to_media(segments: list[dict], unit: list[list[float]]) -> list[dict]:
@@ -126,6 +141,8 @@ def transcribe_chunk(
     total_audio = sum(durations)
     done_audio, t0 = 0.0, time.monotonic()
 
+    gap = np.zeros(round(FILE_GAP_S * SAMPLE_RATE), dtype=np.float32)  # between the files of an input
+
     def load(batch: list[int]):  # per input, each member's audio: its spans joined
         return [
             [np.concatenate([read_span(pcms[sample], a, b) for a, b in unit]) for (sample, _), unit in zip(inputs[k], units[k])]
@@ -137,10 +154,9 @@ def transcribe_chunk(
         for bi, batch in enumerate(batches):
             audio = pending.result()
             pending = pool.submit(load, batches[bi + 1]) if bi + 1 < len(batches) else None
-            joined = [np.concatenate(parts) for parts in audio]
+            joined = [np.concatenate([x for p in parts for x in (gap, p)][1:]) for parts in audio]
             for k, parts, segments in zip(batch, audio, backend.transcribe(joined, language)):
-                bounds = np.cumsum([0] + [len(p) for p in parts]) / SAMPLE_RATE
-                for m, found in enumerate(split_members([asdict(s) for s in segments], bounds.tolist())):
+                for m, found in enumerate(split_members([asdict(s) for s in segments], member_places(parts))):
                     key = (k, m)
                     results[key] = found
                     if not guard.enabled:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import datetime
 import logging
+import os
+import sys
+import time
 
 import pandas as pd
 
@@ -65,10 +70,17 @@ def write_corpus(table: pd.DataFrame, tsv: str, parquet: str) -> None:
         table.to_parquet(tmp, index=False)
 
 
+def plural(n: int, word: str) -> str:
+    """``1 file``, ``2 files``, ``0 files``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def summary(table: pd.DataFrame) -> str:
+    """Counts by status, audio and speech seconds, the corpus error rates (where references
+    were given), then each failed file with its reason."""
     counts = table["status"].value_counts().to_dict()
     lines = [
-        f"firescribe: {len(table)} inputs: "
+        f"firescribe: {plural(len(table), 'input')}: "
         + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
         + f"; {table['duration_s'].sum():.1f} s audio, {table['speech_s'].sum():.1f} s speech"
     ]
@@ -82,6 +94,40 @@ def summary(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+# what the run's last lines say, from the corpus table (the Snakefile's onsuccess/onerror)
+_RUN = {"started": None}
+
+
+def mark_run_start() -> None:
+    """Remember when the run started (the Snakefile's onstart), so that the summary at its
+    end can tell a corpus table this run wrote from one an earlier run left."""
+    _RUN["started"] = time.time()
+
+
+def run_summary(tsv: str) -> str:
+    """The summary of the corpus table ``tsv`` for the end of a run; if an earlier run wrote
+    it, saying so; if there is none, that the run stopped before it (its errors are above)."""
+    if not os.path.exists(tsv):
+        return (
+            f"firescribe: the run stopped before the corpus table ({tsv}) was written: "
+            "the failed jobs are listed above, their logs are under results/logs/"
+        )
+    table = pd.read_csv(tsv, sep="\t")
+    table["reason"] = table["reason"].fillna("")
+    text = summary(table)
+    written = os.path.getmtime(tsv)
+    if _RUN["started"] is not None and written < _RUN["started"]:
+        when = datetime.datetime.fromtimestamp(written).strftime("%Y-%m-%d %H:%M:%S")
+        text = f"firescribe: {tsv} was written by an earlier run ({when}); this run did not write it:\n{text}"
+    return text
+
+
+def print_at_exit(text: str) -> None:
+    """Print ``text`` to stderr when the process exits: after Snakemake's own last lines
+    (its log's path, the elapsed time, its error), so that it is the run's last output."""
+    atexit.register(lambda: print(text, file=sys.stderr, flush=True))
+
+
 class CorpusFailures(RuntimeError):
     """Raised in strict mode when inputs failed; the message lists each file and reason."""
 
@@ -90,4 +136,4 @@ def check_strict(table: pd.DataFrame) -> None:
     failed = table[table["status"] == STATUS_FAILED]
     if len(failed):
         lines = [f"{r['path']}: {r['reason']}" for _, r in failed.iterrows()]
-        raise CorpusFailures(f"strict: {len(failed)} input(s) failed:\n" + "\n".join(lines))
+        raise CorpusFailures(f"strict: {plural(len(failed), 'input')} failed:\n" + "\n".join(lines))

@@ -289,6 +289,7 @@ def run_merge(
     ``model_dir`` set), FireRedPunc (loaded once) punctuates them."""
     import logging
 
+    from firescribe.chinese import ChineseParams, convert_doc
     from firescribe.vad import read_segments
 
     plan = read_json(plan_json)
@@ -311,10 +312,42 @@ def run_merge(
         info = {**read_json(f.info), "source": f.source}
         n_units = len(plan["samples"][sample]["units"])
         doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate)
+        doc = convert_doc(doc, ChineseParams(**params["chinese"]) if "chinese" in params else None)  # Chinese script
         write_outputs(doc, f.out, cue)
         docs[sample] = doc
         logging.getLogger(__name__).info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
     return docs
+
+
+def transcript_paths(sample: str) -> dict[str, str]:
+    """A file's transcripts, format -> path (under the working directory)."""
+    return {fmt: f"results/transcripts/{sample}.{fmt}" for fmt in FORMATS}
+
+
+def merged_record(shard: str) -> str:
+    """The merge job's declared output for a shard (``write_merged``)."""
+    return f"results/work/merged/{shard}.tsv"
+
+
+def forget_merges_missing_transcripts(shards: dict[str, list[str]]) -> list[str]:
+    """Remove the merge record of each shard one of whose transcripts is missing, so that
+    Snakemake merges it again as it would redo a deleted output; return those shards.
+
+    Transcripts are not declared as Snakemake outputs: Snakemake checks every declared
+    output of a job against every target, so merge jobs that each write thousands of files
+    would make building the DAG quadratic in the corpus. A merge job declares its shard's
+    record instead, and writes the transcripts beside it."""
+    import os
+
+    folder = os.path.dirname(transcript_paths("x")["json"])
+    present = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    stale = []
+    for shard, samples in shards.items():
+        record = merged_record(shard)
+        if os.path.exists(record) and any(os.path.basename(p) not in present for s in samples for p in transcript_paths(s).values()):
+            os.remove(record)
+            stale.append(shard)
+    return stale
 
 
 def write_merged(path: str, docs: dict[str, dict]) -> None:

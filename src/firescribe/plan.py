@@ -33,6 +33,9 @@ from firescribe.audio import SAMPLE_RATE
 from firescribe.loudness import frame_energy, quietest
 
 Span = tuple[float, float]
+# silence put between the units of different files that share a model input: a pause the
+# model hears as the end of one utterance, and room for the word times it stretches over it
+FILE_GAP_S = 1.0
 Unit = list[Span]  # media spans whose audio, joined in order, the model hears
 
 
@@ -48,9 +51,9 @@ class PlanParams:
     stitch_pad_s: float  # stitched units: audio kept on each side beyond the VAD's padding
     cue_units: bool | None  # cue-sized units; None: where the model gives no word times
     max_cue_s: float  # their length limit (subtitles.max_cue_s)
-    # several files' units in one input; None: where units are stitched and the model gives
-    # word times (needed to give each file its words back)
-    pack_files: bool | None
+    # several files' units in one input, where the model gives word times (needed to give
+    # each file its words back)
+    pack_files: bool
 
     def for_model(self, word_times: bool) -> PlanParams:
         """The params a model with or without ``word_times`` gets: cue-sized units where
@@ -62,8 +65,7 @@ class PlanParams:
         params = self
         if cue_sized:
             params = dataclasses.replace(self, max_unit_s=min(self.max_unit_s, self.max_cue_s), max_gap_s=0.0, stitch=False, stitch_pad_s=0.0)
-        pack = params.stitch if params.pack_files is None else params.pack_files
-        return dataclasses.replace(params, pack_files=bool(pack and word_times))
+        return dataclasses.replace(params, pack_files=params.pack_files and word_times)
 
 
 def unit_seconds(unit: Unit) -> float:
@@ -153,13 +155,14 @@ def make_units(segments: list[Span], params: PlanParams, energy: np.ndarray | No
 
 def pack_inputs(seconds: list[float], max_unit_s: float, pack: bool) -> list[list[int]]:
     """Group consecutive unit indices into model inputs (``seconds``: audio per unit): each
-    unit alone, or with ``pack`` as many consecutive units as fit in ``max_unit_s``."""
+    unit alone, or with ``pack`` as many consecutive units as fit in ``max_unit_s`` with
+    FILE_GAP_S of silence between them."""
     inputs: list[list[int]] = []
     acc = 0.0
     for i, s in enumerate(seconds):
-        if pack and inputs and acc + s <= max_unit_s:
+        if pack and inputs and acc + FILE_GAP_S + s <= max_unit_s:
             inputs[-1].append(i)
-            acc += s
+            acc += FILE_GAP_S + s
         else:
             inputs.append([i])
             acc = s
@@ -217,6 +220,7 @@ def input_spans(plan: dict, members: list[list]) -> list[tuple[str, float, float
 
 
 def input_seconds(plan: dict, members: list[list]) -> float:
+    """Seconds of media audio an input holds (the gaps between its files not counted)."""
     return sum(b - a for _, a, b in input_spans(plan, members))
 
 

@@ -15,8 +15,10 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display on a cluster node or in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from firescribe.audio import STATUS_EMPTY, STATUS_FAILED, STATUS_OK, STATUSES  # noqa: E402
+from firescribe.corpus import plural  # noqa: E402
 from firescribe.io import atomic_path, read_json, write_text  # noqa: E402
 from firescribe.plan import input_seconds, input_spans, plan_units, unit_seconds  # noqa: E402
 from firescribe.vad import read_segments  # noqa: E402
@@ -79,7 +81,7 @@ def _save(fig, path: str) -> None:
     plt.close(fig)
 
 
-def plot_timeline(corpus: pd.DataFrame, speech: dict[str, list], path: str, max_files: int = 60) -> None:
+def plot_timeline(corpus: pd.DataFrame, speech: dict[str, list], path: str, max_files: int = 60):
     """Speech (bars) and silence (gaps) over time, one row per file; failed files labelled."""
     rows = corpus.sort_values("sample").head(max_files)
     fig, ax = plt.subplots(figsize=(10, 0.9 + 0.35 * max(1, len(rows))))
@@ -95,20 +97,23 @@ def plot_timeline(corpus: pd.DataFrame, speech: dict[str, list], path: str, max_
     title = "Speech (coloured) and silence (grey) per file"
     ax.set_title(title if len(corpus) <= max_files else f"{title}: first {max_files} of {len(corpus)} files")
     _save(fig, path)
+    return fig
 
 
-def plot_unit_lengths(plan_jsons: list[str], path: str) -> None:
+def plot_unit_lengths(plan_jsons: list[str], path: str):
     """Histogram of ASR unit lengths over the corpus."""
     lengths = [unit_seconds(u) for plan in map(read_json, plan_jsons) for sample in plan["samples"] for u in plan_units(plan, sample)]
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.hist(lengths, bins=min(40, max(5, len(lengths) // 3 or 1)), color="#1c7ed6")
     ax.set_xlabel("unit length (s)")
     ax.set_ylabel("units")
-    ax.set_title(f"{len(lengths)} ASR units, {sum(lengths):.0f} s of audio")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # a count: whole ticks only
+    ax.set_title(f"{plural(len(lengths), 'ASR unit')}, {sum(lengths):.0f} s of audio")
     _save(fig, path)
+    return fig
 
 
-def plot_rtf(files: pd.DataFrame, path: str) -> None:
+def plot_rtf(files: pd.DataFrame, path: str):
     """ASR real-time factor per file (ASR wall seconds / media seconds; lower is faster)."""
     rows = files[files["rtf"].notna() & (files["asr_s"] > 0)].sort_values("sample")
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.3 * max(1, len(rows))))
@@ -118,19 +123,27 @@ def plot_rtf(files: pd.DataFrame, path: str) -> None:
     ax.set_xlabel("real-time factor (ASR wall time / media duration; a job serving several files shared by audio)")
     ax.set_title("ASR speed per file")
     _save(fig, path)
+    return fig
 
 
-def plot_stage_shares(stages: pd.DataFrame, path: str) -> None:
-    """Share of the summed job wall time per pipeline stage."""
+def plot_stage_shares(stages: pd.DataFrame, path: str):
+    """Share of the summed job wall time per pipeline stage, on an axis of 0-100%; a bar's
+    label sits after it, or inside it where the bar is too long to leave room."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
     ax.barh(stages["stage"].astype(str), 100 * stages["share"], color="#5f3dc4")
     for y, (share, sec) in enumerate(zip(stages["share"], stages["seconds"])):
-        ax.text(100 * share, y, f" {100 * share:.1f}% ({sec:.1f} s)", va="center", fontsize=8)
+        label = f"{100 * share:.1f}% ({sec:.1f} s)"
+        if share > 0.7:
+            ax.text(100 * share - 1, y, label, va="center", ha="right", fontsize=8, color="white")
+        else:
+            ax.text(100 * share + 1, y, label, va="center", fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 115)
+    ax.set_xlim(0, 100)
+    ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("% of summed job wall time")
     ax.set_title("Where the time goes")
     _save(fig, path)
+    return fig
 
 
 def guarded_table(transcript_jsons: list[str]) -> pd.DataFrame:
@@ -155,7 +168,7 @@ def files_html(files: pd.DataFrame, scores: dict, path: str, guarded: pd.DataFra
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>firescribe: files</title>",
         "<style>body{font-family:sans-serif;font-size:13px} table.files{border-collapse:collapse}"
         " table.files td,table.files th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>",
-        f"<h3>{len(files)} files: " + ", ".join(f"{(files['status'] == s).sum()} {s}" for s in STATUSES) + "</h3>",
+        f"<h3>{plural(len(files), 'file')}: " + ", ".join(f"{(files['status'] == s).sum()} {s}" for s in STATUSES) + "</h3>",
     ]
     for metric, sc in scores.items():
         parts.append(
@@ -170,7 +183,7 @@ def files_html(files: pd.DataFrame, scores: dict, path: str, guarded: pd.DataFra
     parts.append(f"<h4>Guarded units: {len(guarded)}</h4>")
     if len(guarded):
         parts.append("<p>Units whose text tripped the guard (repetition, compression, rate, no_speech), what a "
-                     "re-decode left, and what was done (config/README.md: guard).</p>")
+                     "re-decode left, and what was done (docs/guard.md).</p>")
         parts.append(guarded.to_html(index=False, float_format=lambda x: f"{x:.2f}", border=0, classes="files"))
     parts.append("</body></html>")
     write_text(path, "\n".join(parts) + "\n")

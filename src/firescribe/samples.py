@@ -132,10 +132,36 @@ def read_sample_sheet(sheet: str | os.PathLike) -> pd.DataFrame:
     return table[SAMPLE_COLUMNS + ["source"]].set_index("sample", drop=False)
 
 
+# what the config's ``input`` takes, for the messages about it
+INPUT_HELP = "input takes a folder of media, searched recursively, or a TSV sample sheet"
+# names that say the missing input was meant as a sample sheet, not a folder
+SHEET_SUFFIXES = frozenset({".tsv", ".txt", ".tab", ".csv"})
+
+
+def input_problem(input_path: str | os.PathLike) -> str | None:
+    """Why ``input`` cannot be used (it does not exist, or is a single media file), naming
+    what it was taken for; None if it is a folder or a file to read as a sample sheet."""
+    p = Path(input_path)
+    if p.is_dir() or (p.is_file() and p.suffix.lower() not in MEDIA_EXTENSIONS):
+        return None
+    if p.is_file():
+        return f"input {str(p)!r} is a single media file: {INPUT_HELP}; give its folder, or list it in a sample sheet"
+    if p.suffix.lower() in SHEET_SUFFIXES:
+        return f"sample sheet {str(p)!r} does not exist ({INPUT_HELP})"
+    if p.suffix.lower() in MEDIA_EXTENSIONS:
+        return f"input {str(p)!r} does not exist (and is named like a media file: {INPUT_HELP})"
+    return f"input folder {str(p)!r} does not exist ({INPUT_HELP})"
+
+
 def load_samples(input_path: str | os.PathLike) -> pd.DataFrame:
     """A folder is scanned; a file is read as a TSV sample sheet."""
     p = Path(input_path)
+    problem = input_problem(p)
+    if problem:
+        raise SampleSheetError(problem)
     table = scan_folder(p) if p.is_dir() else read_sample_sheet(p)
     if table.empty:
-        raise SampleSheetError(f"no media files found in {str(p)!r} (extensions: {' '.join(sorted(MEDIA_EXTENSIONS))})")
+        if p.is_dir():
+            raise SampleSheetError(f"input folder {str(p)!r} holds no media files (extensions: {' '.join(sorted(MEDIA_EXTENSIONS))})")
+        raise SampleSheetError(f"sample sheet {str(p)!r} lists no files (a header line, then one line per file)")
     return table

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from firescribe.chinese import ChineseParams
 from firescribe.guard import GuardParams
 from firescribe.merge import CueParams
 from firescribe.plan import PlanParams
@@ -64,7 +65,7 @@ def variant_name(runtime: str, precision: str) -> str:
 class WhisperOptions:
     """The config's ``whisper`` section."""
 
-    model: str  # "bundled:tiny.en", a CTranslate2 folder or a faster-whisper model name
+    model: str  # "bundled:tiny.en", "bundled:base", a CTranslate2 folder or a faster-whisper model name
     compute_type: str
     beam_size: int
     batch_size: int
@@ -218,6 +219,7 @@ class Settings:
     plan: PlanParams
     punctuation: PunctuationParams
     subtitles: CueParams
+    chinese: ChineseParams
     placement: Placement
 
     @property
@@ -262,6 +264,7 @@ class Settings:
             ),
             punctuation=PunctuationParams(**config["punctuation"]),
             subtitles=CueParams(**config["subtitles"]),
+            chinese=ChineseParams(**config["chinese"]),
             placement=Placement.from_config(config),
         )
 

@@ -29,6 +29,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 MB = 1 << 20
+# files an extract or VAD job handles at once (a thread each: ffmpeg processes, onnxruntime
+# sessions), so that one shard of short files keeps a many-core box busy; Snakemake lowers a
+# job's threads to --cores, and a cluster job asks for this many CPUs at most
+FILE_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -71,27 +75,21 @@ def shard_runs(samples: list[str], sizes: list[int], params: ShardParams) -> lis
     return [s for s in shards if s]
 
 
-def context_key(row) -> tuple[str, str]:
+def context_key(language, hotwords) -> tuple[str, str]:
     """What files must agree on to be decoded together: language and own hotword list."""
-    lang, hotwords = row["language"], row["hotwords"]
-    return (lang if isinstance(lang, str) else "", hotwords if isinstance(hotwords, str) else "")
+    return (language if isinstance(language, str) else "", hotwords if isinstance(hotwords, str) else "")
 
 
 def make_shards(samples: pd.DataFrame, params: ShardParams) -> dict[str, list[str]]:
     """Shard name (its first sample) -> its samples, for a sample table (firescribe.samples):
     files grouped by decoding context, each group sorted by sample id and cut into shards."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for sample, row in samples.iterrows():
-        groups.setdefault(context_key(row), []).append(sample)
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    columns = (samples[c].tolist() for c in ("sample", "path", "language", "hotwords"))
+    for sample, path, language, hotwords in zip(*columns):
+        groups.setdefault(context_key(language, hotwords), []).append((sample, path))
     shards: dict[str, list[str]] = {}
     for key in sorted(groups):
         members = sorted(groups[key])
-        sizes = [media_bytes(samples.at[s, "path"]) for s in members]
-        for shard in shard_runs(members, sizes, params):
+        for shard in shard_runs([s for s, _ in members], [media_bytes(p) for _, p in members], params):
             shards[shard[0]] = shard
     return shards
-
-
-def shard_of(shards: dict[str, list[str]]) -> dict[str, str]:
-    """Sample -> the shard it is in."""
-    return {sample: name for name, members in shards.items() for sample in members}

