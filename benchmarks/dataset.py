@@ -56,19 +56,22 @@ finally:
     open(out, "w").write(str(r.ru_utime + r.ru_stime))
 """
 
-LOAD = {
-    "whisper tiny.en": "from firescribe.backends.whisper import WhisperBackend; from firescribe.settings import default_settings;"
-    " WhisperBackend(default_settings().asr.options, threads=1)",
-    **{
-        f"FireRedASR-AED-L {runtime} {precision}": (
-            "import dataclasses; from firescribe.backends.fireredasr import FireRedAedBackend; from firescribe.settings import default_settings;"
-            f" o = default_settings(backend='fireredasr-aed', fireredasr_aed={{'model_dir': {{model_dir!r}}, 'runtime': {runtime!r}, 'precision': {precision!r}}}).asr.options;"
-            f" o = dataclasses.replace(o, prepared_dir={{prepared!r}}) if {runtime!r} == 'onnxruntime' else o;"
-            " FireRedAedBackend(o, threads=1)"
-        )
-        for runtime, precision in (("torch", "fp32"), ("torch", "int8"), ("onnxruntime", "fp32"), ("onnxruntime", "int8"))
-    },
-}
+LOAD_WHISPER = (
+    "from firescribe.backends.whisper import WhisperBackend; from firescribe.settings import default_settings;"
+    " WhisperBackend(default_settings().asr.options, threads=1)"
+)
+AED_VARIANTS = (("torch", "fp32"), ("torch", "int8"), ("onnxruntime", "fp32"), ("onnxruntime", "int8"))
+
+
+def load_aed(model_dir: Path, prepared: Path, runtime: str, precision: str) -> str:
+    """Python that loads the FireRedASR-AED backend as an ASR job does."""
+    section = {"model_dir": str(model_dir), "runtime": runtime, "precision": precision}
+    return (
+        "import dataclasses; from firescribe.backends.fireredasr import FireRedAedBackend; from firescribe.settings import default_settings;"
+        f" o = default_settings(backend='fireredasr-aed', fireredasr_aed={section!r}).asr.options;"
+        + (f" o = dataclasses.replace(o, prepared_dir={str(prepared)!r});" if runtime == "onnxruntime" else "")
+        + " FireRedAedBackend(o, threads=1)"
+    )
 
 
 def run_ours(corpus: Path, work: Path, cores: int, config: dict, *args: str) -> dict:
@@ -107,17 +110,18 @@ def model_loads(repeats: int) -> pd.DataFrame:
     import aed_l
 
     aed_l.load(["fp32", "onnx-fp32", "onnx-int8"], threads=1)  # makes the model and the prepared graphs once
+    loads = {"whisper tiny.en": LOAD_WHISPER}
+    for runtime, precision in AED_VARIANTS:
+        prepared = aed_l.MODEL_DIR.parent / "prepared-aed-l" / f"onnxruntime-{precision}"
+        loads[f"FireRedASR-AED-L {runtime} {precision}"] = load_aed(aed_l.MODEL_DIR, prepared, runtime, precision)
     rows = []
-    for name, code in LOAD.items():
-        runtime = "onnxruntime" if "onnxruntime" in name else "torch"
-        prepared = aed_l.MODEL_DIR.parent / "prepared-aed-l" / f"onnxruntime-{name.split()[-1]}"
-        code = code.format(model_dir=str(aed_l.MODEL_DIR), prepared=str(prepared)) if "FireRed" in name else code
+    for name, code in loads.items():
         walls = []
         for _ in range(repeats):
             t = time.monotonic()
             subprocess.run([sys.executable, "-c", f"from firescribe.threads import pin_threads; pin_threads(1); {code}"], check=True, capture_output=True)
             walls.append(time.monotonic() - t)
-        rows.append({"model": name, "runtime": runtime, "load s (median)": sorted(walls)[len(walls) // 2], "runs": repeats})
+        rows.append({"model": name, "load s (median)": sorted(walls)[len(walls) // 2], "runs": repeats})
     return pd.DataFrame(rows)
 
 
@@ -130,7 +134,7 @@ def compare(rows: list[dict], peer: str) -> pd.DataFrame:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--files", type=int, default=1000, help="utterances in the dataset-shaped corpus")
+    ap.add_argument("--files", type=int, default=1000, help="utterances in the dataset-shaped corpus; 0: skip it")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2, help="threads of the script's model")
@@ -142,29 +146,32 @@ def main() -> None:
     peer = "script: faster-whisper, one process, word times"
 
     tmp = Path(tempfile.mkdtemp(prefix="firescribe-dataset-"))
-    t = time.monotonic()
-    refs = media.dataset(tmp / "corpus", args.files, seed=0)
-    print(f"made {args.files} utterances in {time.monotonic() - t:.0f} s under {tmp}", flush=True)
-    layouts = [(f"ours: asr.threads {n}", {"asr": {"threads": n}}) for n in args.asr_threads]
-    layouts.append((f"ours: asr.threads {args.asr_threads[0]}, pack_files true", {"asr": {"threads": args.asr_threads[0]}, "plan": {"pack_files": True}}))
-    rows = []
-    for r in range(args.repeats):
-        for i, (name, config) in enumerate(layouts):
-            run = run_ours(tmp / "corpus", tmp / f"ours{r}-{i}", args.cores, config)
-            rows.append({"run": name, "round": r + 1, "wall s": run["wall s"], "WER": wer(refs, run["texts"]), "jobs": run["jobs"], "snakemake cpu s": run["snakemake cpu s"]})
-            print(f"round {r + 1}: {name}: {run['wall s']:.1f} s, {run['jobs']} jobs, Snakemake's own CPU {run['snakemake cpu s']:.1f} s", flush=True)
-        wall, _, texts = run_peer(tmp / "corpus", tmp / f"peer{r}.json", args.threads, "words")
-        rows.append({"run": peer, "round": r + 1, "wall s": wall, "WER": wer(refs, texts), "jobs": 1})
-        print(f"round {r + 1}: {peer}: {wall:.1f} s", flush=True)
-    speech = sum(media._duration(p) for p in (tmp / "corpus").glob("*.wav")) / 60
-    print(f"\n{args.files} utterances, {speech:.1f} min of audio; tiny.en int8, beam 5, batch 8; script {args.threads} threads, ours --cores {args.cores}")
-    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    print("\nmedians:")
-    print(compare(rows, peer).to_string(float_format=lambda x: f"{x:.3f}"))
+    if args.files:
+        t = time.monotonic()
+        refs = media.dataset(tmp / "corpus", args.files, seed=0)
+        print(f"made {args.files} utterances in {time.monotonic() - t:.0f} s under {tmp}", flush=True)
+        layouts = [(f"ours: asr.threads {n}", {"asr": {"threads": n}}) for n in args.asr_threads]
+        layouts.append((f"ours: asr.threads {args.asr_threads[0]}, pack_files true", {"asr": {"threads": args.asr_threads[0]}, "plan": {"pack_files": True}}))
+        rows = []
+        for r in range(args.repeats):
+            for i, (name, config) in enumerate(layouts):
+                run = run_ours(tmp / "corpus", tmp / f"ours{r}-{i}", args.cores, config)
+                rows.append({"run": name, "round": r + 1, "wall s": run["wall s"], "WER": wer(refs, run["texts"]), "jobs": run["jobs"], "snakemake cpu s": run["snakemake cpu s"]})
+                print(f"round {r + 1}: {name}: {run['wall s']:.1f} s, {run['jobs']} jobs, Snakemake's own CPU {run['snakemake cpu s']:.1f} s", flush=True)
+            wall, _, texts = run_peer(tmp / "corpus", tmp / f"peer{r}.json", args.threads, "words")
+            rows.append({"run": peer, "round": r + 1, "wall s": wall, "WER": wer(refs, texts), "jobs": 1})
+            print(f"round {r + 1}: {peer}: {wall:.1f} s", flush=True)
+        speech = sum(media._duration(p) for p in (tmp / "corpus").glob("*.wav")) / 60
+        print(f"\n{args.files} utterances, {speech:.1f} min of audio; tiny.en int8, beam 5, batch 8; script {args.threads} threads, ours --cores {args.cores}")
+        print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        print("\nmedians:")
+        print(compare(rows, peer).to_string(float_format=lambda x: f"{x:.3f}"))
 
     if args.dry_run_files:
         many = tmp / f"corpus-{args.dry_run_files}"
         many.mkdir()
+        if not args.files:
+            media.dataset(tmp / "corpus", 100, seed=0)
         sources = sorted((tmp / "corpus").glob("*.wav"))
         for i in range(args.dry_run_files):
             os.link(sources[i % len(sources)], many / f"u{i:06d}.wav")
