@@ -101,14 +101,15 @@ def split_members(segments: list[dict], places: list[tuple[float, float]]) -> li
     return out
 
 
-def member_places(parts: list[np.ndarray]) -> list[tuple[float, float]]:
-    """(start, end) of each member's audio in an input that joins ``parts`` FILE_GAP_S apart."""
+def join_members(parts: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """An input's audio: its members' ``parts`` joined FILE_GAP_S of silence apart; and
+    (start, end) of each member's audio in it (``split_members``)."""
+    gap = np.zeros(round(FILE_GAP_S * SAMPLE_RATE), dtype=np.float32)
     places, at = [], 0
-    gap = round(FILE_GAP_S * SAMPLE_RATE)
     for p in parts:
         places.append((at / SAMPLE_RATE, (at + len(p)) / SAMPLE_RATE))
-        at += len(p) + gap
-    return places
+        at += len(p) + len(gap)
+    return np.concatenate([x for p in parts for x in (gap, p)][1:]), places
 
 
 def to_media(segments: list[dict], unit: list[list[float]]) -> list[dict]:
@@ -141,8 +142,6 @@ def transcribe_chunk(
     total_audio = sum(durations)
     done_audio, t0 = 0.0, time.monotonic()
 
-    gap = np.zeros(round(FILE_GAP_S * SAMPLE_RATE), dtype=np.float32)  # between the files of an input
-
     def load(batch: list[int]):  # per input, each member's audio: its spans joined
         return [
             [np.concatenate([read_span(pcms[sample], a, b) for a, b in unit]) for (sample, _), unit in zip(inputs[k], units[k])]
@@ -154,9 +153,9 @@ def transcribe_chunk(
         for bi, batch in enumerate(batches):
             audio = pending.result()
             pending = pool.submit(load, batches[bi + 1]) if bi + 1 < len(batches) else None
-            joined = [np.concatenate([x for p in parts for x in (gap, p)][1:]) for parts in audio]
-            for k, parts, segments in zip(batch, audio, backend.transcribe(joined, language)):
-                for m, found in enumerate(split_members([asdict(s) for s in segments], member_places(parts))):
+            joined = [join_members(parts) for parts in audio]
+            for k, parts, (_, places), segments in zip(batch, audio, joined, backend.transcribe([a for a, _ in joined], language)):
+                for m, found in enumerate(split_members([asdict(s) for s in segments], places)):
                     key = (k, m)
                     results[key] = found
                     if not guard.enabled:

@@ -319,9 +319,12 @@ def run_merge(
     return docs
 
 
+TRANSCRIPTS = "results/transcripts"  # the transcripts' folder, under the working directory
+
+
 def transcript_paths(sample: str) -> dict[str, str]:
-    """A file's transcripts, format -> path (under the working directory)."""
-    return {fmt: f"results/transcripts/{sample}.{fmt}" for fmt in FORMATS}
+    """A file's transcripts, format -> path."""
+    return {fmt: f"{TRANSCRIPTS}/{sample}.{fmt}" for fmt in FORMATS}
 
 
 def merged_record(shard: str) -> str:
@@ -339,8 +342,7 @@ def forget_merges_missing_transcripts(shards: dict[str, list[str]]) -> list[str]
     record instead, and writes the transcripts beside it."""
     import os
 
-    folder = os.path.dirname(transcript_paths("x")["json"])
-    present = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    present = set(os.listdir(TRANSCRIPTS)) if os.path.isdir(TRANSCRIPTS) else set()
     stale = []
     for shard, samples in shards.items():
         record = merged_record(shard)

@@ -89,19 +89,11 @@ class Stitching:
         self.unit = unit
         self.offsets = np.cumsum([0.0] + [b - a for a, b in unit[:-1]]).tolist()
 
-    def locate(self, t: float, is_end: bool = False) -> tuple[int, float]:
-        """The span ``t`` falls in, and ``t`` on the media timeline."""
+    def to_media(self, t: float, is_end: bool = False) -> float:
         find = bisect.bisect_left if is_end else bisect.bisect_right
         k = min(max(find(self.offsets, t) - 1, 0), len(self.unit) - 1)
-        return k, self.in_span(k, t)
-
-    def in_span(self, k: int, t: float) -> float:
-        """``t`` on the media timeline, clamped into span ``k``."""
         a, b = self.unit[k]
         return round(min(max(a + t - self.offsets[k], a), b), 3)
-
-    def to_media(self, t: float, is_end: bool = False) -> float:
-        return self.locate(t, is_end)[1]
 
     def span_to_media(self, start: float, end: float) -> tuple[float, float]:
         """A (start, end) pair in the unit's audio on the media timeline (end >= start)."""
