@@ -30,7 +30,7 @@ rule merge:
         punctuation=asdict(SETTINGS.punctuation),
         subtitles=asdict(SETTINGS.subtitles),
         chinese=asdict(SETTINGS.chinese),
-        vad=asdict(SETTINGS.vad),
+        vad=SETTINGS.vad_params(),
         plan=asdict(SETTINGS.plan),
         asr=SETTINGS.asr.params(),
     script:

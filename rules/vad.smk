@@ -1,5 +1,6 @@
 rule vad:
-    """Find speech in each file of a shard with silero-vad (ONNX, one thread)."""
+    """Find speech in each file of a shard with the configured VAD (vad.model: silero-vad or
+    FireRedVAD, one thread a file); FireRedVAD's event model, where on, marks singing and music."""
     input:
         audio="results/work/audio/{shard}",
     output:
@@ -14,6 +15,6 @@ rule vad:
     threads: files_at_once
     params:
         samples=members,
-        vad=asdict(SETTINGS.vad),
+        vad=SETTINGS.vad_params(),
     script:
         "../scripts/vad.py"

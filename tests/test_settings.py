@@ -74,13 +74,15 @@ def base_configs() -> list[dict]:
     """One config per backend with everything optional switched on (hotword lists, a
     FireRedPunc folder, whisper output punctuated), so that each option has a run it acts in."""
     on = {"punctuation": {"model_dir": "models/FireRedPunc", "whisper": True}}
-    return [default_config(backend=backend, **copy.deepcopy(on)) for backend in BACKENDS]
+    # FireRedVAD's options act with vad.model: fireredvad (its event model's with events on)
+    fireredvad = {"vad": {"model": "fireredvad", "fireredvad": {"events": True}}}
+    return [default_config(backend=backend, **copy.deepcopy(on)) for backend in BACKENDS] + [default_config(**copy.deepcopy(on), **fireredvad)]
 
 
 def rule_params(config: dict) -> tuple[dict, Settings]:
     settings = Settings.from_config(config, hotwords=True)
     return {
-        "vad": asdict(settings.vad),
+        "vad": settings.vad_params(),
         "plan": asdict(settings.plan),
         "asr": settings.asr.params(),
         "punctuation": asdict(settings.punctuation),
@@ -128,13 +130,14 @@ def test_settings_survive_the_trip_through_rule_params():
 
 
 def test_backend_facts_resolve_the_plan():
-    whisper, firered = (Settings.from_config(c, hotwords=False) for c in base_configs())
+    whisper, firered, fireredvad = (Settings.from_config(c, hotwords=False) for c in base_configs())
     assert (whisper.plan.max_unit_s, whisper.plan.stitch, whisper.plan.max_gap_s) == (30.0, True, 3.0)
     assert (firered.plan.max_unit_s, firered.plan.stitch, firered.plan.max_gap_s) == (60.0, False, 1.0)
     # a configured limit only lowers the backend's; stitching pads count the VAD's padding
     capped = Settings.from_config(set_option(base_configs()[1], "plan.max_unit_s", 90), False)
     assert capped.plan.max_unit_s == 60.0
     assert whisper.plan.stitch_pad_s == pytest.approx(0.3)  # 400 ms, 100 of them the VAD's
+    assert fireredvad.plan.stitch_pad_s == pytest.approx(0.4)  # FireRedVAD adds none (extend_speech_frames 0)
     assert (whisper.asr.batch_seconds, firered.asr.batch_seconds) == (8 * 30.0, 120.0)
     # hotword_weight is a param only in a run with hotword lists
     assert "hotword_weight" not in firered.asr.params()["options"]

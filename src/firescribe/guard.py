@@ -158,3 +158,9 @@ def guard_unit(segments: list[dict], seconds: float, p: GuardParams, redecode) -
         record["actions"].append("cut_loops" if cut != segments else "flagged")
         segments = cut
     return segments, record
+
+
+def event_record(event: str) -> dict:
+    """The record of a speech segment that FireRedVAD's event model heard as only ``event``
+    (singing or music): never decoded, so no text (firescribe.fireredvad.label_segment)."""
+    return {"tripped": [event], "tripped_after": [event], "actions": ["not_transcribed"]}

@@ -9,11 +9,13 @@ and other cluster accounts can read the transcripts.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 def current_umask() -> int:
@@ -59,3 +61,24 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 def read_json(path: str | os.PathLike) -> Any:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def build_folder_once(target: Path, build: Callable[[Path], Any]) -> Path:
+    """``target``, a folder ``build(folder)`` fills, built once: in a folder beside it,
+    renamed into place, under a lock so that jobs that start together build it once. A
+    folder already there is taken as it is."""
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_dir():  # another job built it while this one waited
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            build(tmp)
+            tmp.chmod(0o777 & ~current_umask())
+            os.rename(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target

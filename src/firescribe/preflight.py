@@ -7,11 +7,13 @@ failing inside a job minutes later:
   ``true`` and every value inside ``{...}`` as text; they are typed as the schema says, as
   the YAML config file would type them, before the schema validates the config.
 * ``problems``: the input (a folder or a sample sheet, and which one is missing), the hotword
-  lists, and every model folder the run uses (FireRedASR-AED, FireRedPunc, a whisper model
-  folder or bundled model), each with what is missing and the command that gets it.
+  lists, and every model folder the run uses (FireRedASR-AED, FireRedPunc, FireRedVAD, a
+  whisper model folder or bundled model), each with what is missing and the command that
+  gets it.
 
 Only what the run uses is checked: the FireRedASR-AED folder with ``backend: fireredasr-aed``,
-the FireRedPunc folder where the merge punctuates (``PunctuationParams.applies_to``).
+the FireRedPunc folder where the merge punctuates (``PunctuationParams.applies_to``), the
+FireRedVAD folder with ``vad.model: fireredvad`` (its models loaded: 2 MB each).
 """
 
 from __future__ import annotations
@@ -155,6 +157,13 @@ WHISPER_FILES = ("model.bin", "config.json")  # what a CTranslate2 model folder 
 WHISPER_HELP = "give a CTranslate2 model folder (model.bin, config.json), a faster-whisper model name (tiny, base, small, ...: downloaded by the first ASR job) or a bundled model"
 
 
+def fireredvad_problems(section: dict) -> list[str]:
+    from firescribe.fireredvad import BUNDLED, check_model_dir
+
+    get = f"get it with: {_download('fireredvad', section['model_dir'])} (offline: set vad.fireredvad.model_dir: {BUNDLED})"
+    return check_model_dir(section["model_dir"], section["events"], get)
+
+
 def whisper_problem(model: str) -> str | None:
     from firescribe.backends import whisper
 
@@ -197,6 +206,8 @@ def inspect(config: dict):
         found.append(fireredasr_problem(config["fireredasr_aed"]["model_dir"]))
     elif backend == "whisper":
         found.append(whisper_problem(config["whisper"]["model"]))
+    if config["vad"]["model"] == "fireredvad":
+        found += fireredvad_problems(config["vad"]["fireredvad"])
     if PunctuationParams(**config["punctuation"]).applies_to(backend):
         found.append(punctuation_problem(config["punctuation"]["model_dir"]))
     return samples, [p for p in found if p]

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from firescribe.chinese import ChineseParams
+from firescribe.fireredvad import FireRedVadParams
 from firescribe.guard import GuardParams
 from firescribe.merge import CueParams
 from firescribe.plan import PlanParams
@@ -215,7 +216,9 @@ class Settings:
     strict: bool
     shards: ShardParams
     asr: AsrSettings
-    vad: VadParams
+    vad_model: str  # silero or fireredvad
+    vad: VadParams  # silero's options
+    fireredvad: FireRedVadParams
     plan: PlanParams
     punctuation: PunctuationParams
     subtitles: CueParams
@@ -225,6 +228,14 @@ class Settings:
     @property
     def backend(self) -> str:
         return self.asr.backend
+
+    def vad_params(self) -> dict:
+        """The options of the configured VAD only (what shapes its segments), as the vad and
+        merge rules' params: silero's as they always were (a corpus run before FireRedVAD
+        existed re-runs nothing), FireRedVAD's with the model's name."""
+        if self.vad_model == "silero":
+            return asdict(self.vad)
+        return {"model": self.vad_model, **asdict(self.fireredvad)}
 
     @property
     def punctuates(self) -> bool:
@@ -237,7 +248,11 @@ class Settings:
         with (``hotwords``) or without hotword lists."""
         facts = BACKENDS[config["backend"]]
         options = facts.options.from_config(config[facts.section], hotwords)
-        vad = VadParams(**config["vad"])
+        vad_section = dict(config["vad"])
+        vad_model, fireredvad = vad_section.pop("model"), FireRedVadParams(**vad_section.pop("fireredvad"))
+        vad = VadParams(**vad_section)
+        # audio the VAD adds on each side of a speech segment (FireRedVAD: frames of 10 ms)
+        vad_pad_ms = vad.speech_pad_ms if vad_model == "silero" else fireredvad.extend_speech_frames * 10
         plan = config["plan"]
         max_unit_s = min(float(plan["max_unit_s"]), facts.max_unit_s) if plan["max_unit_s"] else facts.max_unit_s
         stitch = facts.stitch if plan["stitch"] is None else bool(plan["stitch"])
@@ -251,13 +266,15 @@ class Settings:
             strict=config["strict"],
             shards=ShardParams(**config["shards"]),
             asr=AsrSettings(config["backend"], options, float(batch_seconds), GuardParams(**config["guard"])),
+            vad_model=vad_model,
             vad=vad,
+            fireredvad=fireredvad,
             plan=PlanParams(
                 max_unit_s=max_unit_s,
                 max_gap_s=facts.max_gap_s if plan["max_gap_s"] is None else float(plan["max_gap_s"]),
                 chunk_s=plan["chunk_minutes"] * 60.0,
                 stitch=stitch,
-                stitch_pad_s=max(0.0, pad_ms - vad.speech_pad_ms) / 1000.0 if stitch else 0.0,
+                stitch_pad_s=max(0.0, pad_ms - vad_pad_ms) / 1000.0 if stitch else 0.0,
                 cue_units=plan["cue_units"],
                 max_cue_s=config["subtitles"]["max_cue_s"],
                 pack_files=plan["pack_files"],

@@ -179,20 +179,55 @@ def detect_speech(pcm: np.ndarray, params: VadParams, session=None) -> list[tupl
     return [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in speech_segments(probs, params, len(samples))]
 
 
-def write_segments(path: str, segments: dict[str, list[tuple[float, float]]]) -> None:
-    """One TSV for a shard: sample, start, end per speech segment."""
-    lines = ["sample\tstart\tend"] + [f"{sample}\t{a:.3f}\t{b:.3f}" for sample, segs in segments.items() for a, b in segs]
+# a shard's TSV: sample, start, end per speech segment; FireRedVAD's adds a fourth column,
+# the segment's label (speech, or an event heard instead of speech: not transcribed) or, for
+# the event model's spans, EVENT_PREFIX + the event
+EVENT_PREFIX = "event:"
+
+
+def write_segments(path: str, segments: dict[str, list[tuple]], events: dict[str, list[tuple]] | None = None) -> None:
+    """One TSV for a shard: sample, start, end per speech segment (silero's); with
+    ``events`` (FireRedVAD's), each segment's label, then the event spans."""
+    if events is None:
+        lines = ["sample\tstart\tend"] + [f"{sample}\t{a:.3f}\t{b:.3f}" for sample, segs in segments.items() for a, b in segs]
+    else:
+        lines = ["sample\tstart\tend\tlabel"]
+        for sample, segs in segments.items():
+            lines += [f"{sample}\t{a:.3f}\t{b:.3f}\t{label}" for a, b, label in segs]
+            lines += [f"{sample}\t{a:.3f}\t{b:.3f}\t{EVENT_PREFIX}{event}" for a, b, event in events.get(sample, [])]
     write_text(path, "\n".join(lines) + "\n")
 
 
-def read_segments(path: str) -> dict[str, list[tuple[float, float]]]:
-    """Sample -> its speech segments, from a shard's TSV (a file without speech has none)."""
-    out: dict[str, list[tuple[float, float]]] = {}
+def read_rows(path: str) -> Iterator[tuple[str, float, float, str]]:
+    """(sample, start, end, label) of each row; a row of silero's TSV is speech."""
     with open(path, encoding="utf-8") as f:
         for line in f.readlines()[1:]:
             if line.strip():
-                sample, a, b = line.rstrip("\n").split("\t")
-                out.setdefault(sample, []).append((float(a), float(b)))
+                sample, a, b, *label = line.rstrip("\n").split("\t")
+                yield sample, float(a), float(b), label[0] if label else "speech"
+
+
+def read_segments(path: str) -> dict[str, list[tuple[float, float]]]:
+    """Sample -> its speech segments to transcribe, from a shard's TSV (a file without
+    speech has none)."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for sample, a, b, label in read_rows(path):
+        if label == "speech":
+            out.setdefault(sample, []).append((a, b))
+    return out
+
+
+def read_events(path: str) -> dict[str, dict[str, list[dict]]]:
+    """Sample -> ``{"untranscribed": [...], "events": [...]}`` from FireRedVAD's TSV: the
+    segments heard as singing or music instead of speech, and the event model's spans,
+    each ``{"start", "end", "event"}``; nothing for silero's."""
+    out: dict[str, dict[str, list[dict]]] = {}
+    for sample, a, b, label in read_rows(path):
+        if label == "speech":
+            continue
+        kind = "events" if label.startswith(EVENT_PREFIX) else "untranscribed"
+        entry = out.setdefault(sample, {"untranscribed": [], "events": []})
+        entry[kind].append({"start": a, "end": b, "event": label.removeprefix(EVENT_PREFIX)})
     return out
 
 
@@ -216,3 +251,14 @@ def run_vad(wavs: dict[str, str], out_tsv: str, params: VadParams, workers: int 
             log.info("vad %d/%d: %s: %d segments, %.1f s speech", i, len(wavs), sample, len(found), sum(b - a for a, b in found))
     write_segments(out_tsv, segments)
     return segments
+
+
+def run_job(wavs: dict[str, str], out_tsv: str, params: dict, workers: int) -> None:
+    """The vad rule's job: the configured VAD (``Settings.vad_params``) over a shard's files."""
+    if params.get("model") == "fireredvad":
+        from firescribe.fireredvad import FireRedVadParams
+        from firescribe.fireredvad import run_vad as run_fireredvad
+
+        run_fireredvad(wavs, out_tsv, FireRedVadParams(**{k: v for k, v in params.items() if k != "model"}), workers)
+    else:
+        run_vad(wavs, out_tsv, VadParams(**params), workers)

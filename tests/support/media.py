@@ -57,7 +57,7 @@ class Utterance:
     end: float
 
 
-def _duration(wav: Path) -> float:
+def duration(wav: Path) -> float:
     with wave.open(str(wav)) as w:
         return w.getnframes() / w.getframerate()
 
@@ -80,7 +80,7 @@ def speech_track(sentences: list[str], pauses: list[float], out: Path, voice: st
         # espeak pads a little silence at both ends; measure the voiced span with sox's silence trim
         trimmed = tmp / f"t{i:03d}.wav"
         subprocess.run(["sox", "-D", str(sp), str(trimmed), "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"], check=True)
-        d = _duration(trimmed)
+        d = duration(trimmed)
         utts.append(Utterance(text, round(t, 3), round(t + d, 3)))
         sil = tmp / f"p{i:03d}.wav"
         subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", str(pause)], check=True)
@@ -100,7 +100,7 @@ def encode(wav: Path, out: Path, *args: str) -> Path:
 
 def to_mp4_aac(wav: Path, out: Path) -> Path:
     """MP4 with a black video track and AAC audio, like a screen recording."""
-    dur = _duration(wav)
+    dur = duration(wav)
     subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=c=black:s=160x120:r=5:d={dur:.2f}",
          "-i", str(wav), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k", "-ar", "44100", "-shortest", str(out)],
@@ -133,8 +133,61 @@ def dataset(folder: Path, n: int, seed: int = 0, max_s: float = 8.0) -> dict[str
         name = f"utt{i:05d}.wav"
         lead, tail = rng.uniform(0.1, 0.4), rng.uniform(0.1, 0.4)
         utterance(" ".join(sentences), folder / name, lead, tail)
-        if _duration(folder / name) > max_s:  # two long sentences: the first alone
+        if duration(folder / name) > max_s:  # two long sentences: the first alone
             sentences = sentences[:1]
             utterance(sentences[0], folder / name, lead, tail)
         refs[name] = " ".join(sentences)
     return refs
+
+
+# chords of plucked strings: what FireRedVAD's event model hears as music
+CHORDS = (("C4", "E4", "G4"), ("F4", "A4", "C5"), ("G4", "B4", "D5"), ("A3", "C4", "E4"))
+
+
+def music(out: Path, seconds: float) -> Path:
+    """Plucked chords, 2 s each, 16 kHz mono."""
+    parts = []
+    for i in range(max(1, round(seconds / 2))):
+        parts += ["synth", "2"] + [a for note in CHORDS[i % len(CHORDS)] for a in ("pluck", note)] + [":"]
+    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), *parts[:-1], "remix", "-", "norm", "-3"], check=True)
+    return out
+
+
+def tones(out: Path, seconds: float, freqs: tuple[int, ...] = (440, 1000)) -> Path:
+    """Sine tones in turn (test tones, a phone's beeps), 16 kHz mono."""
+    parts = []
+    for f in freqs:
+        parts += ["synth", f"{seconds / len(freqs):.3f}", "sine", str(f), ":"]
+    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), *parts[:-1], "norm", "-6"], check=True)
+    return out
+
+
+def organ(out: Path, seconds: float) -> Path:
+    """A held chord of sawtooth waves (an organ or a synth pad): voiced enough that a VAD
+    hears speech in it, which FireRedVAD's event model hears as music."""
+    subprocess.run(
+        ["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), "synth", str(seconds),
+         "sawtooth", "220", "sawtooth", "277", "sawtooth", "330", "remix", "-", "norm", "-6"],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def noise(out: Path, seconds: float, color: str = "pinknoise", level_db: float = -10) -> Path:
+    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), "synth", str(seconds), color, "norm", str(level_db)], check=True)
+    return out
+
+
+def concat(parts: list[Path], out: Path) -> Path:
+    subprocess.run(["sox", "-D", *map(str, parts), str(out)], check=True)
+    return out
+
+
+def with_noise_floor(wav: Path, out: Path, amplitude: float = 0.001) -> Path:
+    """``wav`` with white noise at ``amplitude`` (-60 dBFS) mixed in, as a recording has:
+    frames of exact digital zeros have no log energy, and runtimes floor it differently."""
+    noise_wav = out.with_suffix(".noise.wav")
+    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(noise_wav), "synth", f"{duration(wav):.4f}", "whitenoise", "vol", str(amplitude)], check=True)
+    subprocess.run(["sox", "-D", "-m", str(wav), str(noise_wav), str(out)], check=True)
+    noise_wav.unlink()
+    return out

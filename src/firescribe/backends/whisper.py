@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from firescribe.backends.base import Segment, Word
 from firescribe.checksum import file_sha256
 from firescribe.guard import GuardParams
 from firescribe.hotwords import Hotword, provenance
+from firescribe.io import build_folder_once
 from firescribe.settings import WhisperOptions, options_params
 
 log = logging.getLogger(__name__)
@@ -86,39 +85,28 @@ def bundled_parts(files: dict[str, tuple[tuple[str, str], ...]]) -> dict[str, li
 
 def joined_model(parts: dict[str, list[Path]], sha256: dict[str, str], target: Path) -> Path:
     """``target``, a model folder of the files ``parts`` (name -> its parts, joined in order),
-    built once: every part and every result is checked against ``sha256`` (by file name), the
-    folder is written beside ``target`` and renamed into place, under a lock so that jobs
-    that start together build it once. A folder already there is taken as it is (it was
-    checked when built)."""
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f".{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if target.is_dir():  # another job built it while this one waited
-            return target
+    built once (``build_folder_once``): every part and every result is checked against
+    ``sha256`` (by file name). A folder already there is taken as it is (it was checked when
+    built)."""
+
+    def join(folder: Path) -> None:
         for part in (p for ps in parts.values() for p in ps):
             if not part.is_file():
                 raise FileNotFoundError(f"bundled model: {part.name} is missing ({part}): reinstall its package")
             digest = file_sha256(part)
             if digest != sha256[part.name]:
                 raise ValueError(f"bundled model: {part.name} is damaged ({part}: SHA-256 {digest}, expected {sha256[part.name]}): reinstall its package")
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            for name, ps in parts.items():
-                with open(tmp / name, "wb") as out:
-                    for part in ps:
-                        with open(part, "rb") as f:
-                            shutil.copyfileobj(f, out, 1 << 22)
-                digest = file_sha256(tmp / name)
-                if digest != sha256[name]:
-                    raise ValueError(f"bundled model: the joined {name} has SHA-256 {digest}, expected {sha256[name]}")
-            tmp.chmod(0o755)
-            os.rename(tmp, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    log.info("bundled model joined into %s", target)
-    return target
+        for name, ps in parts.items():
+            with open(folder / name, "wb") as out:
+                for part in ps:
+                    with open(part, "rb") as f:
+                        shutil.copyfileobj(f, out, 1 << 22)
+            digest = file_sha256(folder / name)
+            if digest != sha256[name]:
+                raise ValueError(f"bundled model: the joined {name} has SHA-256 {digest}, expected {sha256[name]}")
+        log.info("bundled model joined into %s", target)
+
+    return build_folder_once(target, join)
 
 
 class WhisperBackend:

