@@ -1,6 +1,7 @@
 rule vad:
     """Find speech in each file of a shard with the configured VAD (vad.model: silero-vad or
-    FireRedVAD, one thread a file); FireRedVAD's event model, where on, marks singing and music."""
+    FireRedVAD, one thread a file); FireRedVAD's event model, where on, marks singing and music.
+    """
     input:
         audio="results/work/audio/{shard}",
     output:
