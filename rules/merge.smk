@@ -29,7 +29,7 @@ rule merge:
         },
         punctuation=asdict(SETTINGS.punctuation),
         subtitles=asdict(SETTINGS.subtitles),
-        chinese=asdict(SETTINGS.chinese),
+        chinese=SETTINGS.chinese.params(),
         vad=SETTINGS.vad_params(),
         plan=asdict(SETTINGS.plan),
         asr=SETTINGS.asr.params(),

@@ -1,4 +1,5 @@
-"""chinese.script: Chinese text in Simplified or Traditional (OpenCC), cue text and words alike."""
+"""chinese.script: Chinese text in Simplified or Traditional (OpenCC); chinese.numbers: spoken
+numbers as digits (wetext) where a subtitle reader expects them; cue text and words alike."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from firescribe.chinese import SCRIPTS, ChineseParams, convert_doc, convert_segment, realign, script_converter
+from firescribe.chinese import SCRIPTS, ChineseParams, convert_doc, convert_numbers, convert_segment, numbers_in, realign, replace_spans, script_converter
 from firescribe.merge import CueParams, merge_transcript, write_outputs
 from firescribe.settings import SCHEMA, default_settings
 
@@ -76,7 +77,7 @@ def test_every_output_has_the_script(tmp_path):
         {"start": 0.0, "end": 2.0, "text": "換一首歌", "words": words("換", "一首", "歌")},
         {"start": 5.0, "end": 6.0, "text": "頭髮亂了", "words": []},
     ]
-    doc = convert_doc(doc_of(segments), ChineseParams(script="simplified"))
+    doc = convert_doc(doc_of(segments), ChineseParams(script="simplified", numbers=False))
     out = {fmt: str(tmp_path / f"a.{fmt}") for fmt in ("json", "txt", "srt", "vtt", "tsv")}
     write_outputs(doc, out, CueParams(7.0, 42, 16, 2, 0.6))
     texts = {fmt: open(path, encoding="utf-8").read() for fmt, path in out.items()}
@@ -90,7 +91,7 @@ def test_every_output_has_the_script(tmp_path):
 
 def test_null_leaves_the_document_as_it_is():
     doc = doc_of([{"start": 0.0, "end": 2.0, "text": "換一首歌", "words": words("換", "一首", "歌")}])
-    assert convert_doc(doc, ChineseParams(script=None)) is doc
+    assert convert_doc(doc, ChineseParams(script=None, numbers=False)) is doc
     assert convert_doc(doc, None) is doc
 
 
@@ -101,5 +102,80 @@ def test_the_schema_offers_exactly_these_scripts():
 
 def test_the_option_is_a_merge_param():
     chinese = default_settings(chinese={"script": "taiwan"}).chinese
-    assert chinese == ChineseParams(script="taiwan")
-    assert default_settings().chinese == ChineseParams(script=None)  # default: as the model wrote it
+    assert chinese == ChineseParams(script="taiwan", numbers=False)
+    assert default_settings().chinese == ChineseParams(script=None, numbers=False)  # default: as the model wrote it
+
+
+# spoken -> as written with chinese.numbers (wetext's output, where it is what a subtitle
+# reader expects; left as spoken where it is not)
+NUMBER_CASES = [
+    ("营收三点五亿元", "营收3.5亿元"),  # money
+    ("花了五十块钱", "花了50块钱"),
+    ("一共五百万", "一共500万"),
+    ("增长了百分之七十二，对吧？", "增长了72%，对吧？"),  # percentages
+    ("一千二百三十四家门店", "1234家门店"),  # counts with their measure word
+    ("他跑了一百米", "他跑了100米"),  # the unit as spoken (wetext writes 100m)
+    ("三点五公斤", "3.5公斤"),  # not 3.5kg
+    ("零点五", "0.5"),  # decimals
+    ("一九九八年", "1998年"),  # a year alone
+    ("电话一三八零零一三八零零零", "电话13800138000"),  # a phone number read digit by digit
+    # left as spoken: wetext writes 2025/03/0503:30:00p.m., 03/05, 11:30:00, 3.1刻, 2/3, 3~5
+    ("二零二五年三月五号下午三点半开会", "二零二五年三月五号下午三点半开会"),
+    ("三月五日", "三月五日"),
+    ("十一点三十分", "十一点三十分"),
+    ("今天十一点我们开会", "今天十一点我们开会"),  # a clock time (wetext: 11点)
+    ("三点一刻", "三点一刻"),
+    ("三分之二的人", "三分之二的人"),
+    ("三五成群", "三五成群"),
+    ("人民币三百元", "人民币三百元"),  # wetext: 人民币¥300
+    ("三三两两", "三三两两"),  # wetext: 3322
+    # numbers inside words and approximations (wetext: 1.1点地, 998 11, 几10个, 10几个)
+    ("一点一点地", "一点一点地"),
+    ("九九八十一", "九九八十一"),
+    ("几十个人", "几十个人"),
+    ("十几个", "十几个"),
+    ("我们一起去", "我们一起去"),
+    ("等一下", "等一下"),
+    ("四舍五入", "四舍五入"),
+    ("张三和李四", "张三和李四"),
+    ("第一次", "第一次"),
+    ("两个苹果", "两个苹果"),
+    ("万一他不来", "万一他不来"),
+    ("一心一意", "一心一意"),
+]
+
+
+@pytest.mark.parametrize(("spoken", "written"), NUMBER_CASES, ids=[c[0] for c in NUMBER_CASES])
+def test_spoken_numbers_as_a_subtitle_reader_expects(spoken, written):
+    text, _ = replace_spans(spoken, [], numbers_in(spoken))
+    assert text == written
+
+
+def test_a_numbers_digits_take_the_span_of_its_spoken_words():
+    segment = {"start": 0.0, "end": 4.0, "text": "营收三点五亿元。", "words": words("营收", "三", "点", "五", "亿元", "。")}
+    out = convert_numbers(segment)
+    assert out["text"] == "营收3.5亿元。"
+    assert [(w["text"], w["start"], w["end"]) for w in out["words"]] == [("营收", 0.0, 0.5), ("3.5亿元", 1.0, 4.5), ("。", 5.0, 5.5)]
+    assert out["words"][1]["confidence"] == pytest.approx(0.5)  # the lowest of the four words'
+    assert convert_numbers({**segment, "text": "换一首歌", "words": words("换", "一首", "歌")})["words"] == words("换", "一首", "歌")
+
+
+def test_numbers_reach_every_output(tmp_path):
+    segments = [
+        {"start": 0.0, "end": 2.0, "text": "增长了百分之七十二", "words": words("增长", "了", "百分之", "七十二")},
+        {"start": 5.0, "end": 6.0, "text": "花了五十块钱", "words": []},  # FireRedASR-AED v1: no word times
+    ]
+    doc = convert_doc(doc_of(segments), ChineseParams(script=None, numbers=True))
+    out = {fmt: str(tmp_path / f"a.{fmt}") for fmt in ("json", "txt", "srt", "vtt", "tsv")}
+    write_outputs(doc, out, CueParams(7.0, 42, 16, 2, 0.6))
+    for fmt, path in out.items():
+        content = open(path, encoding="utf-8").read()
+        assert "增长了72%" in content and "花了50块钱" in content and "七十二" not in content, fmt
+    saved = json.loads(open(out["json"], encoding="utf-8").read())
+    assert [w["text"] for w in saved["segments"][0]["words"]] == ["增长", "了", "72%"]
+
+
+def test_numbers_are_a_merge_param_only_when_on():
+    assert default_settings().chinese.params() == {"script": None}  # as before the option: no re-merge
+    on = default_settings(chinese={"numbers": True}).chinese
+    assert on.params() == {"script": None, "numbers": True} and ChineseParams.from_params(on.params()) == on

@@ -143,6 +143,22 @@ def test_simplified_script_reruns_only_the_merge(zh, tmp_path):
             assert opencc_t2s(content) == content, (u, fmt)
 
 
+def test_numbers_rerun_only_the_merge_and_keep_text_without_numbers(zh, tmp_path):
+    """chinese.numbers on a finished run of the real clips (which hold no spoken numbers):
+    only the merge (and what follows) runs again, and every text is as it was."""
+    work = tmp_path / "zh"
+    shutil.copytree(zh["work"], work, symlinks=True)
+    config = {**zh["config"], "chinese": {"numbers": True}}
+    dry = snakemake(work, "-n", config=config)
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    assert counts == {"all": "1", "merge": "1", "corpus": "1", "report": "1", "total": "4"}, dry.stdout
+    snakemake(work, config=config)
+    results = work / "results"
+    assert {u: (results / "transcripts" / f"{u}.txt").read_text(encoding="utf-8").strip() for u in zh["texts"]} == zh["texts"]
+    doc = json.loads((results / "transcripts" / f"{next(iter(zh['texts']))}.json").read_text())
+    assert doc["params"]["chinese"] == {"script": None, "numbers": True}
+
+
 @pytest.mark.xfail(strict=True, reason="plan.pack_files: whisper reads each clip after the text of the one before it, which costs accuracy here")
 def test_packed_files_are_as_accurate(tmp_path_factory, zh):
     """Why plan.pack_files is off by default: packed into one whisper window (1 s of silence

@@ -87,7 +87,7 @@ def rule_params(config: dict) -> tuple[dict, Settings]:
         "asr": settings.asr.params(),
         "punctuation": asdict(settings.punctuation),
         "subtitles": asdict(settings.subtitles),
-        "chinese": asdict(settings.chinese),
+        "chinese": settings.chinese.params(),
     }, settings
 
 

@@ -1,4 +1,5 @@
-"""Chinese text in the outputs: the script (Simplified or Traditional, with OpenCC).
+"""Chinese text in the outputs: the script (Simplified or Traditional, with OpenCC), and
+spoken numbers as digits (inverse text normalization, with wetext).
 
 Applied in the merge step to a file's transcript document before it is written, so every
 output (TXT, SRT, VTT, TSV, JSON and its words) has it, whatever the backend. Each cue's text
@@ -7,11 +8,18 @@ time would miss), and the words get back their part of the converted text throug
 check of each word boundary (``realign``): a word keeps its times, and words that share a
 phrase the conversion changed as a whole become one word from the first one's start to the
 last one's end, so word times stay consistent with the text.
+
+Numbers (``numbers``): wetext (the WeTextProcessing grammars as a runtime, no pynini build)
+finds spoken numbers and what it would write for each; ``numbers_in`` keeps only what a
+subtitle reader expects (``digits_for``) and leaves the rest as spoken. The words a number
+was spoken in become one word with the digits, from the first one's start to the last one's
+end (``replace_spans``).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 # the config's chinese.script (the schema's enum) -> OpenCC's configuration: Simplified
@@ -26,6 +34,16 @@ class ChineseParams:
     """The config's ``chinese`` section (defaults: config/schemas; docs/mandarin.md)."""
 
     script: str | None  # a key of SCRIPTS, or None
+    numbers: bool  # spoken numbers as digits
+
+    def params(self) -> dict:
+        """The merge rule's params: ``numbers`` only when on (a corpus merged before the option
+        existed is not merged again)."""
+        return {"script": self.script, **({"numbers": True} if self.numbers else {})}
+
+    @classmethod
+    def from_params(cls, params: dict) -> ChineseParams:
+        return cls(script=params["script"], numbers="numbers" in params)
 
 
 @functools.cache
@@ -83,6 +101,119 @@ def convert_segment(segment: dict, convert) -> dict:
     return {**segment, "text": text, "words": words}
 
 
+# characters of a spoken Chinese number, and words that make a number approximate (几十, 十多)
+NUMERAL_CHARS = set("零〇一二两三四五六七八九十百千万亿点")
+APPROXIMATE = set("几多余来")
+DIGITS = re.compile(r"\d+(?:\.\d+)?[万亿]*")  # what may replace a number's spoken characters
+PERCENT = "百分之"
+POSITIONAL = "十百千万亿点"  # a number spoken with these is positional (一千二百三十四, 三点五)
+SPOKEN_DIGITS = "零〇一二三四五六七八九"  # a number read digit by digit (a phone number) has only these
+DIGIT_BY_DIGIT = 3  # and at least this many
+
+
+@functools.cache
+def number_normalizer():
+    """wetext's Chinese inverse text normalizer, loaded once per process."""
+    from wetext import Normalizer
+
+    return Normalizer(lang="zh", operator="itn")
+
+
+def digits_for(text: str, start: int, end: int, kind: str, written: str) -> str | None:
+    """What replaces ``text[start:end]``, a number wetext found (its ``kind`` and the text it
+    would write), or None to leave it as spoken:
+
+    * counts, amounts, decimals, phone numbers (wetext's cardinal and measure): the digits,
+      and the spoken words after them as spoken (一百米 -> 100米, not 100m; 三点五亿元 ->
+      3.5亿元); percentages: 72%; years alone: 1998年;
+    * left as spoken: a number next to another numeral or an approximation, which wetext
+      reads as part of one (一点一点地, 几十个, 十几个, 十一点 as a clock time); numerals
+      that are neither positional nor read digit by digit (三三两两); dates
+      (2025/03/05), clock times (03:30:00p.m.), fractions (2/3), ranges (3~5), quarter hours
+      (三点一刻) and anything written with spaces or symbols, which subtitles do not want."""
+    before, after = text[start - 1 : start], text[end : end + 1]
+    if (before and before in NUMERAL_CHARS | APPROXIMATE) or (after and after in NUMERAL_CHARS | APPROXIMATE):
+        return None
+    spoken = text[start:end]
+    if kind == "date":
+        return written if re.fullmatch(r"\d{4}年", written) else None
+    if spoken.startswith(PERCENT):
+        return written if re.fullmatch(r"\d+(?:\.\d+)?%", written) else None
+    if kind not in ("cardinal", "measure"):
+        return None
+    head = len(spoken) - len(spoken.lstrip("".join(NUMERAL_CHARS)))  # the spoken number
+    tail = spoken[head:]  # its unit or measure word, as spoken
+    number = DIGITS.match(written)
+    rest = written[number.end() :] if number else ""
+    if not head or not number or re.search(r"[\d\s~/:.]", rest) or spoken[head - 1] == "点" or tail.startswith("刻"):
+        return None
+    if not set(spoken[:head]) & set(POSITIONAL) and not (head >= DIGIT_BY_DIGIT and set(spoken[:head]) <= set(SPOKEN_DIGITS)):
+        return None  # neither 一千二百 nor a number read digit by digit (三三两两, 九九)
+    return number.group() + tail
+
+
+def numbers_in(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, digits) of each spoken number in ``text`` to write as digits (``digits_for``)."""
+    if not NUMERAL_CHARS & set(text):
+        return []
+    result = number_normalizer().normalize_with_mapping(text)
+    found = []
+    for m in result.mappings:
+        digits = digits_for(text, m.input_start, m.input_end, m.token_type, m.output_text)
+        if digits is not None and digits != text[m.input_start : m.input_end]:
+            found.append((m.input_start, m.input_end, digits))
+    return found
+
+
+def replace_spans(text: str, words: list[dict], spans: list[tuple[int, int, str]]) -> tuple[str, list[dict]]:
+    """``text`` with each (start, end, new) span replaced, and ``words`` (their texts in order
+    in ``text``) with it: the words a span touches become one word from the first one's
+    start to the last one's end, its confidence their lowest."""
+    out_text, pos = [], 0
+    for start, end, new in spans:
+        out_text += [text[pos:start], new]
+        pos = end
+    out_text.append(text[pos:])
+    if not words:
+        return "".join(out_text), words
+    places, at = [], 0  # each word's (start, end) in text
+    for w in words:
+        i = text.find(w["text"], at)
+        if i < 0:
+            raise ValueError(f"word {w['text']!r} is not in {text!r} after position {at}")
+        places.append((i, i + len(w["text"])))
+        at = i + len(w["text"])
+    out_words, k = [], 0
+    for start, end, new in spans:
+        while k < len(words) and places[k][1] <= start:
+            out_words.append(words[k])
+            k += 1
+        group = []
+        while k < len(words) and places[k][0] < end:
+            group.append(k)
+            k += 1
+        if not group:
+            continue
+        first, last = places[group[0]][0], places[group[-1]][1]
+        piece = text[first:start] + new + text[end:last]
+        confidences = [words[g].get("confidence") for g in group]
+        out_words.append({**words[group[0]], "end": words[group[-1]]["end"], "text": piece, "confidence": None if None in confidences else min(confidences)})
+    out_words += words[k:]
+    return "".join(out_text), out_words
+
+
+def convert_numbers(segment: dict) -> dict:
+    """A cue with its spoken numbers as digits (``numbers_in``), its words following."""
+    spans = numbers_in(segment["text"])
+    if not spans:
+        return segment
+    try:
+        text, words = replace_spans(segment["text"], segment["words"], spans)
+    except ValueError:  # words that do not spell the text: the cue's text alone
+        text, words = replace_spans(segment["text"], [], spans)[0], segment["words"]
+    return {**segment, "text": text, "words": words}
+
+
 def converter(params: ChineseParams | None):
     """The text conversion ``params`` ask for, or None for none."""
     if params is None or params.script is None:
@@ -92,11 +223,17 @@ def converter(params: ChineseParams | None):
 
 def convert_doc(doc: dict, params: ChineseParams | None) -> dict:
     """A transcript document (firescribe.merge.merge_transcript) with its cues converted as
-    ``params`` ask, and its text rebuilt from them (so TXT and subtitles agree)."""
+    ``params`` ask (the script, then the numbers), and its text rebuilt from them (so TXT and
+    subtitles agree)."""
     from firescribe.merge import plain_text
 
     convert = converter(params)
-    if convert is None or not doc["segments"]:
+    numbers = params is not None and params.numbers
+    if (convert is None and not numbers) or not doc["segments"]:
         return doc
-    segments = [convert_segment(s, convert) for s in doc["segments"]]
+    segments = doc["segments"]
+    if convert is not None:
+        segments = [convert_segment(s, convert) for s in segments]
+    if numbers:
+        segments = [convert_numbers(s) for s in segments]
     return {**doc, "segments": segments, "text": plain_text(segments)}

@@ -323,7 +323,7 @@ def run_merge(
         n_units = len(plan["samples"][sample]["units"])
         sample_heard = None if heard is None else heard.get(sample, {"untranscribed": [], "events": []})
         doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard)
-        doc = convert_doc(doc, ChineseParams(**params["chinese"]) if "chinese" in params else None)  # Chinese script
+        doc = convert_doc(doc, ChineseParams.from_params(params["chinese"]) if "chinese" in params else None)  # script, numbers
         write_outputs(doc, f.out, cue)
         docs[sample] = doc
         logging.getLogger(__name__).info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
