@@ -161,13 +161,9 @@ def fbank_chunks(pcm: np.ndarray) -> Iterator[np.ndarray]:
     chunk by chunk: the audio goes through the streaming filterbank a chunk at a time."""
     import kaldi_native_fbank as knf
 
-    opts = knf.FbankOptions()
-    opts.frame_opts.samp_freq = SAMPLE_RATE
-    opts.frame_opts.frame_length_ms, opts.frame_opts.frame_shift_ms = 25, 10
-    opts.frame_opts.dither = 0.0
-    opts.frame_opts.snip_edges = True
-    opts.mel_opts.num_bins = 80
-    fbank = knf.OnlineFbank(opts)
+    from firescribe.fireredasr.features import fbank_options
+
+    fbank = knf.OnlineFbank(fbank_options())
     step = CHUNK_FRAMES * SAMPLE_RATE // FRAMES_PER_SECOND  # samples per chunk of frames
     done = 0  # frames handed out
 

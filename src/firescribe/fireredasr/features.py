@@ -36,15 +36,22 @@ def read_cmvn(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return mean, 1.0 / np.sqrt(var)
 
 
+def fbank_options() -> knf.FbankOptions:
+    """Kaldi filterbanks as the FireRed models (FireRedASR, FireRedVAD) were trained with:
+    16 kHz, 25 ms windows every 10 ms (Kaldi's defaults), 80 mel bins, no dither."""
+    opts = knf.FbankOptions()
+    opts.frame_opts.samp_freq = SAMPLE_RATE
+    opts.frame_opts.dither = 0.0
+    opts.frame_opts.snip_edges = True
+    opts.mel_opts.num_bins = NUM_MEL_BINS
+    opts.mel_opts.debug_mel = False
+    return opts
+
+
 class FbankCmvn:
     def __init__(self, cmvn_path: str | Path):
         self.mean, self.istd = read_cmvn(cmvn_path)
-        opts = knf.FbankOptions()
-        opts.frame_opts.dither = 0.0
-        opts.frame_opts.snip_edges = True
-        opts.mel_opts.num_bins = NUM_MEL_BINS
-        opts.mel_opts.debug_mel = False
-        self.opts = opts
+        self.opts = fbank_options()
 
     def __call__(self, audio: np.ndarray) -> torch.Tensor:
         """float32 audio in [-1, 1) at 16 kHz [samples] -> features [frames, 80] float32."""
