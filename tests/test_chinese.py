@@ -129,6 +129,7 @@ NUMBER_CASES = [
     ("三五成群", "三五成群"),
     ("人民币三百元", "人民币三百元"),  # wetext: 人民币¥300
     ("三三两两", "三三两两"),  # wetext: 3322
+    ("一二三走", "一二三走"),  # counting, not a number read digit by digit (wetext: 123走)
     # numbers inside words and approximations (wetext: 1.1点地, 998 11, 几10个, 10几个)
     ("一点一点地", "一点一点地"),
     ("九九八十一", "九九八十一"),
@@ -179,3 +180,19 @@ def test_numbers_are_a_merge_param_only_when_on():
     assert default_settings().chinese.params() == {"script": None}  # as before the option: no re-merge
     on = default_settings(chinese={"numbers": True}).chinese
     assert on.params() == {"script": None, "numbers": True} and ChineseParams.from_params(on.params()) == on
+
+
+def test_spans_that_share_a_word_are_replaced_in_it_together():
+    text = "跑了一百米和两百米"
+    spans = [(2, 5, "100米"), (6, 9, "200米")]
+    out, ws = replace_spans(text, words("跑了", "一百", "米和两", "百米"), spans)
+    assert out == "跑了100米和200米"
+    assert [(w["text"], w["start"], w["end"]) for w in ws] == [("跑了", 0.0, 0.5), ("100米和200米", 1.0, 3.5)]
+    assert "".join(w["text"] for w in ws) == out
+
+
+def test_numbers_are_found_before_the_script_is_converted():
+    doc = doc_of([{"start": 0.0, "end": 2.0, "text": "营收三点五亿元", "words": words("营收", "三点五", "亿元")}])
+    out = convert_doc(doc, ChineseParams(script="traditional", numbers=True))
+    assert out["text"] == "營收3.5億元"
+    assert [w["text"] for w in out["segments"][0]["words"]] == ["營收", "3.5億元"]

@@ -124,6 +124,12 @@ def test_a_file_longer_than_a_model_chunk_equals_the_official_code(released, tal
     assert [(a, b) for a, b, _ in FireRedVad(params).detect(open_pcm(long))[0]] == result["timestamps"]
 
 
+@pytest.mark.parametrize("samples", [0, 399, 400, 16000])
+def test_silence_and_audio_shorter_than_a_frame_have_no_segments(released, samples):
+    model = FireRedVad(dataclasses.replace(PARAMS, model_dir=str(released)))
+    assert model.detect(np.zeros(samples, dtype=np.int16)) == ([], [])
+
+
 def test_a_segment_heard_as_music_and_not_speech_is_labelled_music():
     frames = 100
     heard = {"speech": np.zeros(frames, bool), "singing": np.zeros(frames, bool), "music": np.zeros(frames, bool)}

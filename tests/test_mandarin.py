@@ -169,6 +169,7 @@ def test_packed_files_are_as_accurate(tmp_path_factory, zh):
     packed = run(tmp_path_factory, "packed", "zh", plan={"pack_files": True})
     assert cer(packed["texts"]) <= cer(zh["texts"]) + MAX_CER_GAP, packed["texts"]
 
+
 def test_fireredvad_finds_the_speech_as_well(tmp_path_factory, zh, pipeline):
     """FireRedVAD (the bundled real weights, its event model on) in place of silero-vad on
     the same clips: the CER is no worse, and nothing is held back as music or singing."""

@@ -9,7 +9,7 @@ from dataclasses import asdict
 import pytest
 import yaml
 
-from firescribe.settings import BACKENDS, SCHEMA, AsrSettings, Settings, default_config, options_from_params, options_params
+from firescribe.settings import BACKENDS, SCHEMA, AsrSettings, Settings, default_config, default_settings, options_from_params, options_params
 from support.workflow import REPO
 
 SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())
@@ -138,7 +138,17 @@ def test_backend_facts_resolve_the_plan():
     assert capped.plan.max_unit_s == 60.0
     assert whisper.plan.stitch_pad_s == pytest.approx(0.3)  # 400 ms, 100 of them the VAD's
     assert fireredvad.plan.stitch_pad_s == pytest.approx(0.4)  # FireRedVAD adds none (extend_speech_frames 0)
+    extended = Settings.from_config(set_option(base_configs()[2], "vad.fireredvad.extend_speech_frames", 5), False)
+    assert extended.plan.stitch_pad_s == pytest.approx(0.35)  # 5 frames of 10 ms are the VAD's
     assert (whisper.asr.batch_seconds, firered.asr.batch_seconds) == (8 * 30.0, 120.0)
     # hotword_weight is a param only in a run with hotword lists
     assert "hotword_weight" not in firered.asr.params()["options"]
     assert Settings.from_config(base_configs()[1], True).asr.params()["options"]["hotword_weight"] == 1.5
+
+
+def test_the_default_vad_params_are_those_before_fireredvad():
+    """A corpus run before FireRedVAD existed re-runs nothing: the vad and merge rules' params
+    of the default config are silero's options alone, as they were."""
+    assert default_settings().vad_params() == {"threshold": 0.5, "min_speech_ms": 250, "min_silence_ms": 300, "speech_pad_ms": 100, "max_speech_s": None}
+    events_off = default_settings(vad={"model": "fireredvad"}).vad_params()
+    assert "singing_threshold" not in events_off and "music_threshold" not in events_off  # they act only with events

@@ -19,6 +19,7 @@ end (``replace_spans``).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass
 
@@ -43,7 +44,7 @@ class ChineseParams:
 
     @classmethod
     def from_params(cls, params: dict) -> ChineseParams:
-        return cls(script=params["script"], numbers="numbers" in params)
+        return cls(script=params["script"], numbers=params.get("numbers", False))
 
 
 @functools.cache
@@ -108,7 +109,7 @@ DIGITS = re.compile(r"\d+(?:\.\d+)?[万亿]*")  # what may replace a number's sp
 PERCENT = "百分之"
 POSITIONAL = "十百千万亿点"  # a number spoken with these is positional (一千二百三十四, 三点五)
 SPOKEN_DIGITS = "零〇一二三四五六七八九"  # a number read digit by digit (a phone number) has only these
-DIGIT_BY_DIGIT = 3  # and at least this many
+DIGIT_BY_DIGIT = 7  # and at least this many (a phone number; 一二三, 三零二 stay as spoken)
 
 
 @functools.cache
@@ -153,29 +154,38 @@ def digits_for(text: str, start: int, end: int, kind: str, written: str) -> str 
 
 
 def numbers_in(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, digits) of each spoken number in ``text`` to write as digits (``digits_for``)."""
+    """(start, end, digits) of each spoken number in ``text`` to write as digits (``digits_for``),
+    in order and not overlapping."""
     if not NUMERAL_CHARS & set(text):
         return []
     result = number_normalizer().normalize_with_mapping(text)
-    found = []
-    for m in result.mappings:
+    found: list[tuple[int, int, str]] = []
+    for m in sorted(result.mappings, key=lambda m: (m.input_start, m.input_end)):
         digits = digits_for(text, m.input_start, m.input_end, m.token_type, m.output_text)
-        if digits is not None and digits != text[m.input_start : m.input_end]:
+        if digits is not None and digits != text[m.input_start : m.input_end] and (not found or m.input_start >= found[-1][1]):
             found.append((m.input_start, m.input_end, digits))
     return found
 
 
-def replace_spans(text: str, words: list[dict], spans: list[tuple[int, int, str]]) -> tuple[str, list[dict]]:
-    """``text`` with each (start, end, new) span replaced, and ``words`` (their texts in order
-    in ``text``) with it: the words a span touches become one word from the first one's
-    start to the last one's end, its confidence their lowest."""
-    out_text, pos = [], 0
+def with_spans(text: str, spans: list[tuple[int, int, str]], lo: int, hi: int) -> str:
+    """``text[lo:hi]`` with the (start, end, new) spans inside it replaced (in order, not
+    overlapping)."""
+    out, pos = [], lo
     for start, end, new in spans:
-        out_text += [text[pos:start], new]
-        pos = end
-    out_text.append(text[pos:])
+        if lo <= start and end <= hi:
+            out += [text[pos:start], new]
+            pos = end
+    return "".join(out) + text[pos:hi]
+
+
+def replace_spans(text: str, words: list[dict], spans: list[tuple[int, int, str]]) -> tuple[str, list[dict]]:
+    """``text`` with each (start, end, new) span replaced (in order, not overlapping), and
+    ``words`` (their texts in order in ``text``) with it: words that a span runs across become
+    one word from the first one's start to the last one's end, its confidence their lowest,
+    its text theirs with the spans replaced."""
+    new_text = with_spans(text, spans, 0, len(text))
     if not words:
-        return "".join(out_text), words
+        return new_text, words
     places, at = [], 0  # each word's (start, end) in text
     for w in words:
         i = text.find(w["text"], at)
@@ -183,23 +193,21 @@ def replace_spans(text: str, words: list[dict], spans: list[tuple[int, int, str]
             raise ValueError(f"word {w['text']!r} is not in {text!r} after position {at}")
         places.append((i, i + len(w["text"])))
         at = i + len(w["text"])
-    out_words, k = [], 0
-    for start, end, new in spans:
-        while k < len(words) and places[k][1] <= start:
-            out_words.append(words[k])
-            k += 1
-        group = []
-        while k < len(words) and places[k][0] < end:
-            group.append(k)
-            k += 1
-        if not group:
+    groups = [[0]]  # runs of words joined by a span over the boundary between two of them
+    for k in range(1, len(words)):
+        joined = any(start < places[k - 1][1] and end > places[k][0] for start, end, _ in spans)
+        groups[-1].append(k) if joined else groups.append([k])
+    out = []
+    for group in groups:
+        lo, hi = places[group[0]][0], places[group[-1]][1]
+        touching = [(a, b) for a, b, _ in spans if a < hi and b > lo]
+        if not touching:
+            out += [words[k] for k in group]
             continue
-        first, last = places[group[0]][0], places[group[-1]][1]
-        piece = text[first:start] + new + text[end:last]
-        confidences = [words[g].get("confidence") for g in group]
-        out_words.append({**words[group[0]], "end": words[group[-1]]["end"], "text": piece, "confidence": None if None in confidences else min(confidences)})
-    out_words += words[k:]
-    return "".join(out_text), out_words
+        lo, hi = min([lo] + [a for a, _ in touching]), max([hi] + [b for _, b in touching])
+        confidences = [words[k].get("confidence") for k in group]
+        out.append({**words[group[0]], "end": words[group[-1]]["end"], "text": with_spans(text, spans, lo, hi), "confidence": None if None in confidences else min(confidences)})
+    return new_text, out
 
 
 def convert_numbers(segment: dict) -> dict:
@@ -209,7 +217,8 @@ def convert_numbers(segment: dict) -> dict:
         return segment
     try:
         text, words = replace_spans(segment["text"], segment["words"], spans)
-    except ValueError:  # words that do not spell the text: the cue's text alone
+    except ValueError as exc:  # words that do not spell the text: the cue's text alone
+        logging.getLogger(__name__).warning("chinese.numbers: %s; the words keep the numbers as spoken", exc)
         text, words = replace_spans(segment["text"], [], spans)[0], segment["words"]
     return {**segment, "text": text, "words": words}
 
@@ -223,7 +232,7 @@ def converter(params: ChineseParams | None):
 
 def convert_doc(doc: dict, params: ChineseParams | None) -> dict:
     """A transcript document (firescribe.merge.merge_transcript) with its cues converted as
-    ``params`` ask (the script, then the numbers), and its text rebuilt from them (so TXT and
+    ``params`` ask (the numbers, then the script), and its text rebuilt from them (so TXT and
     subtitles agree)."""
     from firescribe.merge import plain_text
 
@@ -232,8 +241,8 @@ def convert_doc(doc: dict, params: ChineseParams | None) -> dict:
     if (convert is None and not numbers) or not doc["segments"]:
         return doc
     segments = doc["segments"]
+    if numbers:  # first: wetext reads Simplified characters
+        segments = [convert_numbers(s) for s in segments]
     if convert is not None:
         segments = [convert_segment(s, convert) for s in segments]
-    if numbers:
-        segments = [convert_numbers(s) for s in segments]
     return {**doc, "segments": segments, "text": plain_text(segments)}

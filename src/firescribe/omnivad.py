@@ -27,6 +27,8 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("<4sIIIII")
+# the format of the folder written here (a new one names a new cache folder: fireredvad.cache_folder)
+FORMAT = 1
 MAGIC = b"OVAD"
 # ncnn's tag before a weight blob stored as fp16 (its ModelBin "flag")
 FP16_TAG = 0x01306B47

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from firescribe.chinese import ChineseParams
-from firescribe.fireredvad import FireRedVadParams
+from firescribe.fireredvad import FRAME_MS, FireRedVadParams
 from firescribe.guard import GuardParams
 from firescribe.merge import CueParams
 from firescribe.plan import PlanParams
@@ -235,7 +235,7 @@ class Settings:
         existed re-runs nothing), FireRedVAD's with the model's name."""
         if self.vad_model == "silero":
             return asdict(self.vad)
-        return {"model": self.vad_model, **asdict(self.fireredvad)}
+        return {"model": self.vad_model, **self.fireredvad.params()}
 
     @property
     def punctuates(self) -> bool:
@@ -252,7 +252,7 @@ class Settings:
         vad_model, fireredvad = vad_section.pop("model"), FireRedVadParams(**vad_section.pop("fireredvad"))
         vad = VadParams(**vad_section)
         # audio the VAD adds on each side of a speech segment (FireRedVAD: frames of 10 ms)
-        vad_pad_ms = vad.speech_pad_ms if vad_model == "silero" else fireredvad.extend_speech_frames * 10
+        vad_pad_ms = vad.speech_pad_ms if vad_model == "silero" else fireredvad.extend_speech_frames * FRAME_MS
         plan = config["plan"]
         max_unit_s = min(float(plan["max_unit_s"]), facts.max_unit_s) if plan["max_unit_s"] else facts.max_unit_s
         stitch = facts.stitch if plan["stitch"] is None else bool(plan["stitch"])

@@ -231,11 +231,24 @@ def read_events(path: str) -> dict[str, dict[str, list[dict]]]:
     return out
 
 
-def run_vad(wavs: dict[str, str], out_tsv: str, params: VadParams, workers: int = 1) -> dict[str, list[tuple[float, float]]]:
-    """Speech segments of each file of a shard (``wavs``: sample -> WAV), ``workers`` files
-    at once, each worker with one model session (onnxruntime runs without Python's lock)."""
-    import threading
+def detect_files(wavs: dict[str, str], detect, workers: int, describe) -> dict:
+    """``detect(wav)`` for each file of a shard (``wavs``: sample -> WAV), ``workers`` files at
+    once (threads: the models run without Python's lock); each result logged as ``describe``
+    says. Sample -> result, in the shard's order."""
     from concurrent.futures import ThreadPoolExecutor
+
+    found = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for i, (sample, result) in enumerate(zip(wavs, pool.map(detect, wavs.values())), 1):
+            found[sample] = result
+            log.info("vad %d/%d: %s: %s", i, len(wavs), sample, describe(result))
+    return found
+
+
+def run_vad(wavs: dict[str, str], out_tsv: str, params: VadParams, workers: int = 1) -> dict[str, list[tuple[float, float]]]:
+    """Speech segments of each file of a shard into the shard's TSV, ``workers`` files at
+    once, each worker thread with its own model session."""
+    import threading
 
     local = threading.local()
 
@@ -244,11 +257,7 @@ def run_vad(wavs: dict[str, str], out_tsv: str, params: VadParams, workers: int 
             local.session = silero_session()
         return detect_speech(open_pcm(wav), params, local.session)
 
-    segments = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, (sample, found) in enumerate(zip(wavs, pool.map(detect, wavs.values())), 1):
-            segments[sample] = found
-            log.info("vad %d/%d: %s: %d segments, %.1f s speech", i, len(wavs), sample, len(found), sum(b - a for a, b in found))
+    segments = detect_files(wavs, detect, workers, lambda found: f"{len(found)} segments, {sum(b - a for a, b in found):.1f} s speech")
     write_segments(out_tsv, segments)
     return segments
 
@@ -259,6 +268,6 @@ def run_job(wavs: dict[str, str], out_tsv: str, params: dict, workers: int) -> N
         from firescribe.fireredvad import FireRedVadParams
         from firescribe.fireredvad import run_vad as run_fireredvad
 
-        run_fireredvad(wavs, out_tsv, FireRedVadParams(**{k: v for k, v in params.items() if k != "model"}), workers)
+        run_fireredvad(wavs, out_tsv, FireRedVadParams.from_params({k: v for k, v in params.items() if k != "model"}), workers)
     else:
         run_vad(wavs, out_tsv, VadParams(**params), workers)
