@@ -133,7 +133,13 @@ class CorpusFailures(RuntimeError):
 
 
 def check_strict(table: pd.DataFrame) -> None:
+    """With strict: true, the run fails if any input failed; either way the log says."""
+    import logging
+
     failed = table[table["status"] == STATUS_FAILED]
     if len(failed):
         lines = [f"{r['path']}: {r['reason']}" for _, r in failed.iterrows()]
-        raise CorpusFailures(f"strict: {plural(len(failed), 'input')} failed:\n" + "\n".join(lines))
+        message = f"strict: {plural(len(failed), 'input')} failed:\n" + "\n".join(lines)
+        logging.getLogger(__name__).error("%s", message)
+        raise CorpusFailures(message)
+    logging.getLogger(__name__).info("strict: %s, none failed", plural(len(table), "input"))
