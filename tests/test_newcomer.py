@@ -79,29 +79,28 @@ def test_the_readme_starts_with_bootstrap():
     assert os.access(REPO / "bootstrap.sh", os.X_OK)
 
 
-def test_bootstrap_as_root_without_sudo_installs_with_apt_get_itself(tmp_path):
-    env = stubbed(tmp_path, uid=0, sudo=False)
+@pytest.mark.parametrize(
+    ("uid", "sudo", "expected_calls", "says"),
+    [
+        # root without sudo (a fresh container or VM): apt-get itself
+        (0, False, ["apt-get update -qq", "apt-get install -y -qq make python3-venv", "make PY=python3 demo"], "(apt-get)"),
+        # a user: through sudo (the stub records sudo's call and the apt-get it runs)
+        (1000, True, [
+            "sudo apt-get update -qq",
+            "apt-get update -qq",
+            "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make python3-venv",
+            "apt-get install -y -qq make python3-venv",
+            "make PY=python3 demo",
+        ], "(apt-get through sudo)"),
+    ],
+    ids=["root-without-sudo", "user-through-sudo"],
+)  # fmt: skip
+def test_bootstrap_installs_what_make_needs_then_runs_it(tmp_path, uid, sudo, expected_calls, says):
+    env = stubbed(tmp_path, uid=uid, sudo=sudo)
     proc = bootstrap(env)
     assert proc.returncode == 0, proc.stderr
-    assert calls(env) == [
-        "apt-get update -qq",
-        "apt-get install -y -qq make python3-venv",
-        "make PY=python3 demo",
-    ]
-
-
-def test_bootstrap_as_a_user_goes_through_sudo(tmp_path):
-    env = stubbed(tmp_path, uid=1000, sudo=True)
-    proc = bootstrap(env)
-    assert proc.returncode == 0, proc.stderr
-    assert calls(env) == [
-        "sudo apt-get update -qq",
-        "apt-get update -qq",
-        "sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq make python3-venv",
-        "apt-get install -y -qq make python3-venv",
-        "make PY=python3 demo",
-    ]
-    assert "installing make python3-venv (apt-get through sudo)" in proc.stdout
+    assert calls(env) == expected_calls
+    assert f"installing make python3-venv {says}" in proc.stdout
 
 
 def test_bootstrap_as_a_user_without_sudo_says_what_to_install(tmp_path):

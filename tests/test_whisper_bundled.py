@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from firescribe.backends import whisper
 from firescribe.backends.whisper import BASE_SHA256, BUNDLED_BASE, bundled_parts, joined_model, resolve_model
 from firescribe.checksum import file_sha256
+from firescribe.io import cache_dir
 
 
 def sha(data: bytes) -> str:
@@ -100,4 +100,4 @@ def test_bundled_base_is_the_checked_model_in_the_cache_folder(tmp_path, monkeyp
     info = model_info("whisper", default_settings(whisper={"model": BUNDLED_BASE}).asr.options)
     assert info["model"] == BUNDLED_BASE and info["word_times"] is True
     assert info["model_sha256"] is not None and len(info["model_sha256"]) == 64
-    assert whisper.cache_dir() == tmp_path / "firescribe"
+    assert cache_dir() == tmp_path / "firescribe"

@@ -55,6 +55,26 @@ def script_converter(script: str):
     return opencc.OpenCC(SCRIPTS[script]).convert
 
 
+def word_places(text: str, words: list[dict]) -> list[tuple[int, int]]:
+    """(start, end) of each word's text in ``text``, found in order; a ValueError where the
+    words do not spell it."""
+    places, at = [], 0
+    for w in words:
+        i = text.find(w["text"], at)
+        if i < 0:
+            raise ValueError(f"word {w['text']!r} is not in {text!r} after position {at}")
+        places.append((i, i + len(w["text"])))
+        at = i + len(w["text"])
+    return places
+
+
+def joined_word(group: list[dict], text: str) -> dict:
+    """One word of ``text`` for the words ``group``: from the first one's start to the last
+    one's end, its confidence their lowest."""
+    confidences = [w.get("confidence") for w in group]
+    return {**group[0], "end": group[-1]["end"], "text": text, "confidence": None if None in confidences else min(confidences)}
+
+
 def realign(text: str, words: list[dict], convert) -> tuple[str, list[dict]]:
     """``text`` converted, and ``words`` (their ``text`` found in order in ``text``) each with
     its part of it. A boundary between two words stays where converting the text on each
@@ -63,13 +83,7 @@ def realign(text: str, words: list[dict], convert) -> tuple[str, list[dict]]:
     one's start to the last one's end, its confidence their lowest. A word whose text the
     conversion deleted is dropped."""
     new_text = convert(text)
-    ends, pos = [], 0
-    for w in words:
-        i = text.find(w["text"], pos)
-        if i < 0:
-            raise ValueError(f"word {w['text']!r} is not in {text!r} after position {pos}")
-        pos = i + len(w["text"])
-        ends.append(pos)
+    ends = [end for _, end in word_places(text, words)]
     ends[-1] = len(text)  # the last word takes what follows it
     out: list[dict] = []
     group: list[dict] = []
@@ -84,8 +98,7 @@ def realign(text: str, words: list[dict], convert) -> tuple[str, list[dict]]:
             head = new_text
         piece = new_text[at : len(head)].strip()
         if piece:
-            confidences = [g.get("confidence") for g in group]
-            out.append({**group[0], "end": group[-1]["end"], "text": piece, "confidence": None if None in confidences else min(confidences)})
+            out.append(joined_word(group, piece))
         group, at = [], len(head)
     return new_text, out
 
@@ -186,13 +199,7 @@ def replace_spans(text: str, words: list[dict], spans: list[tuple[int, int, str]
     new_text = with_spans(text, spans, 0, len(text))
     if not words:
         return new_text, words
-    places, at = [], 0  # each word's (start, end) in text
-    for w in words:
-        i = text.find(w["text"], at)
-        if i < 0:
-            raise ValueError(f"word {w['text']!r} is not in {text!r} after position {at}")
-        places.append((i, i + len(w["text"])))
-        at = i + len(w["text"])
+    places = word_places(text, words)
     groups = [[0]]  # runs of words joined by a span over the boundary between two of them
     for k in range(1, len(words)):
         joined = any(start < places[k - 1][1] and end > places[k][0] for start, end, _ in spans)
@@ -205,8 +212,7 @@ def replace_spans(text: str, words: list[dict], spans: list[tuple[int, int, str]
             out += [words[k] for k in group]
             continue
         lo, hi = min([lo] + [a for a, _ in touching]), max([hi] + [b for _, b in touching])
-        confidences = [words[k].get("confidence") for k in group]
-        out.append({**words[group[0]], "end": words[group[-1]]["end"], "text": with_spans(text, spans, lo, hi), "confidence": None if None in confidences else min(confidences)})
+        out.append(joined_word([words[k] for k in group], with_spans(text, spans, lo, hi)))
     return new_text, out
 
 

