@@ -40,6 +40,7 @@ FIREREDASR_VARIANTS = {
     "torch-fp32": None,
     "torch-int8": None,
     "torch-fp16": 1,
+    "torch-bf16": None,  # cast from the released fp32 weights as they move to the GPU
     # 2: the decoder step graph reads the cache buffers in place (1 copied them every step)
     "onnxruntime-fp32": 2,
     "onnxruntime-int8": 2,

@@ -19,7 +19,7 @@ from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.context import ContextGraph
 from firescribe.fireredasr.loader import MODEL_FILES, OPTIONAL_FILES, check_model_dir, load_checkpoint, load_frontend, load_model_dir
 from firescribe.fireredasr.ort import OnnxAed
-from firescribe.fireredasr.precision import to_precision
+from firescribe.fireredasr.precision import DTYPES, HALF, to_precision
 from firescribe.fireredasr.prepare import read_manifest
 from firescribe.fireredasr.tokenizer import TextTokenizer, TokenDict
 
@@ -35,8 +35,8 @@ class FireRedAedBackend:
         self.variant = options.variant
         prepared = options.prepared_dir
         self.device = "cuda" if device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
-        if self.precision == "fp16" and self.device == "cpu":  # no GPU free, or out-of-memory fallback
-            log.warning("fp16 needs CUDA; this job runs on the CPU with the released fp32 weights")
+        if self.precision in HALF and self.device == "cpu":  # no GPU free, or out-of-memory fallback
+            log.warning("%s needs CUDA; this job runs on the CPU with the released fp32 weights", self.precision)
             self.precision, prepared = "fp32", None
         if self.runtime == "onnxruntime" and self.device == "cuda":
             # the ONNX variants serve the CPU jobs; a GPU job of the same run uses torch in fp16
@@ -50,8 +50,6 @@ class FireRedAedBackend:
         else:
             fp16_file = Path(prepared) / "model.pth.tar" if prepared and self.precision == "fp16" else None
             self.loaded = load_model_dir(options.model_dir, checkpoint=fp16_file)
-            if self.device != "cpu":
-                self.loaded.model.to(self.device)
             self.model = to_precision(self.loaded.model, self.precision, self.device)
             self.version = "FireRedASR2-AED" if self.loaded.model.ctc is not None else "FireRedASR-AED"
         self.params = BeamParams(
@@ -97,7 +95,7 @@ class FireRedAedBackend:
         if not batch:
             return []
         feats, lengths = self.loaded.features.batch(batch)
-        feats = feats.to(self.device, torch.float16 if self.precision == "fp16" else torch.float32)
+        feats = feats.to(self.device, DTYPES.get(self.precision, torch.float32))  # int8 takes fp32 input
         hyps = self.model.transcribe(feats, lengths.to(self.device), self.params, timestamps=True, context=self.context)
         out = []
         for audio, utt in zip(batch, hyps):

@@ -31,15 +31,18 @@ def forced_align(log_probs: Tensor, tokens: list[int], blank: int = 0) -> list[i
     for tok in tokens:
         ext += [tok, blank]
     n_frames, n_states = log_probs.shape[0], len(ext)
-    lp = log_probs[:, ext].float()  # [T', S]
-    ext_t = torch.tensor(ext)
+    # the S columns of the path leave the model's device once: the frame-by-frame loop below
+    # runs on the CPU (on a GPU each of its small steps would be a kernel launch)
+    cpu = torch.device("cpu")
+    ext_t = torch.tensor(ext, device=cpu)
+    lp = log_probs.index_select(1, ext_t.to(log_probs.device)).float().to(cpu)  # [T', S]
     # a token state may be entered from two states back, unless that repeats the same token
-    skip_ok = torch.zeros(n_states, dtype=torch.bool)
+    skip_ok = torch.zeros(n_states, dtype=torch.bool, device=cpu)
     skip_ok[2:] = (ext_t[2:] != blank) & (ext_t[2:] != ext_t[:-2])
-    neg = torch.tensor(float("-inf"))
-    alpha = torch.full((n_states,), float("-inf"))
+    neg = torch.tensor(float("-inf"), device=cpu)
+    alpha = torch.full((n_states,), float("-inf"), device=cpu)
     alpha[:2] = lp[0, :2]
-    back = torch.zeros(n_frames, n_states, dtype=torch.long)  # 0 stay, 1 from s-1, 2 from s-2
+    back = torch.zeros(n_frames, n_states, dtype=torch.long, device=cpu)  # 0 stay, 1 from s-1, 2 from s-2
     for t in range(1, n_frames):
         from_prev = torch.cat([neg[None], alpha[:-1]])
         from_skip = torch.where(skip_ok, torch.cat([neg.repeat(2), alpha[:-2]]), neg)

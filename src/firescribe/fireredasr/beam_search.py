@@ -81,7 +81,8 @@ def beam_search(
     for t in range(max_len):
         n = len(active)
         logits, state = decoder.step(ys[:, -1], t, state)
-        step_scores = torch.log_softmax(logits / p.softmax_smoothing, dim=-1)
+        # in fp32 whatever the model's precision: the beams' scores are sums over many steps
+        step_scores = torch.log_softmax(logits.float() / p.softmax_smoothing, dim=-1)
         if p.eos_penalty != 1.0:
             step_scores[:, eos] *= p.eos_penalty
         if context is None:

@@ -51,7 +51,8 @@ class ContextGraph:
             if tokens and weight > 0:
                 self._insert(tokens, weight)
         self._link()
-        self._root_bonus = torch.zeros(vocab_size)  # [V] bonus of starting a match at each token
+        # tables live on the CPU, each copied once to the device a search runs on (bonus)
+        self._root_bonus = torch.zeros(vocab_size, device="cpu")  # [V] bonus of starting a match at each token
         for token, child in self.nodes[ROOT].children.items():
             self._root_bonus[token] = self.nodes[child].score
         self._sparse: dict[int, tuple[Tensor, Tensor]] = {}  # state -> its tokens/values beyond the root's
@@ -121,7 +122,10 @@ class ContextGraph:
                         bonus, _ = self.step_bonus(state, token)
                         tokens[token] = bonus - self.final_bonus(state) - float(self._root_bonus[token])
                 s = self.nodes[s].fail
-            self._sparse[state] = (torch.tensor(list(tokens), dtype=torch.long), torch.tensor(list(tokens.values())))
+            self._sparse[state] = (
+                torch.tensor(list(tokens), dtype=torch.long, device="cpu"),
+                torch.tensor(list(tokens.values()), device="cpu"),
+            )
         return self._sparse[state]
 
     def bonus(self, states: list[int], eos: int, device: torch.device, dtype: torch.dtype) -> Tensor:

@@ -13,5 +13,5 @@ class CtcHead(nn.Module):
         self.ctc_lo = nn.Linear(d_model, odim)
 
     def forward(self, enc: Tensor) -> Tensor:
-        """enc [N, T', D] -> log-probabilities [N, T', odim]"""
-        return torch.log_softmax(self.ctc_lo(enc), dim=-1)
+        """enc [N, T', D] -> log-probabilities [N, T', odim], in fp32 whatever the model's precision"""
+        return torch.log_softmax(self.ctc_lo(enc).float(), dim=-1)

@@ -17,9 +17,10 @@ _LOG_10000 = torch.log(torch.tensor(10000.0, device="cpu")).item()
 
 
 def sinusoid_table(n_pos: int, d_model: int, positions: Tensor | None = None) -> Tensor:
-    """[n_pos, D] sin/cos table (even dims sin, odd dims cos) for the given positions."""
-    pos = torch.arange(n_pos, dtype=torch.float32) if positions is None else positions.float()
-    div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32) * -(_LOG_10000 / d_model))
+    """[n_pos, D] sin/cos table (even dims sin, odd dims cos) for the given positions
+    (default 0..n_pos-1 on the CPU), on the device of ``positions``."""
+    pos = torch.arange(n_pos, dtype=torch.float32, device="cpu") if positions is None else positions.float()
+    div = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32, device=pos.device) * -(_LOG_10000 / d_model))
     angles = pos[:, None] * div  # [n_pos, D/2]
     return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(-2)  # interleaved
 
@@ -51,6 +52,19 @@ class FeedForward(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x) + x
+
+
+def kernel_mask(bias: Tensor) -> Tensor:
+    """``bias`` [N, H, T, T] as an attention mask the device's fused kernels accept.
+
+    The CPU kernels read any strides, so ``rel_shift``'s view goes in as it is (a copy would
+    add about half an attention call). CUDA's (cuDNN, memory-efficient) need rows at aligned
+    addresses; the view starts at an odd element offset with rows 2T-2 apart, and fails
+    there ("mha_graph.execute", a misaligned address, or CUBLAS_STATUS_EXECUTION_FAILED that
+    leaves the CUDA context unusable), so off the CPU the mask is made contiguous."""
+    if bias.device.type == "cpu" or bias.is_contiguous():
+        return bias
+    return bias.contiguous()
 
 
 class RelPosSelfAttention(nn.Module):
@@ -99,7 +113,7 @@ class RelPosSelfAttention(nn.Module):
         bias = self.rel_shift(torch.matmul((q + self.pos_bias_v[:, None]) * scale, p.transpose(-2, -1), out=scratch))
         if key_mask is not None:
             bias = bias.masked_fill(~key_mask, float("-inf"))
-        out = F.scaled_dot_product_attention(q + self.pos_bias_u[:, None], k, v, attn_mask=bias, scale=scale)
+        out = F.scaled_dot_product_attention(q + self.pos_bias_u[:, None], k, v, attn_mask=kernel_mask(bias), scale=scale)
         out = out.transpose(1, 2).reshape(x.shape)
         return self.fc(out) + x
 
@@ -155,11 +169,11 @@ class ConformerEncoder(nn.Module):
         self.input_preprocessor = Conv2dSubsampling(idim, d_model)
         self.layer_stack = nn.ModuleList(ConformerBlock(d_model, n_head, kernel_size) for _ in range(n_layers))
 
-    def relative_positions(self, t: int) -> Tensor:
-        """[1, 2T-1, D] encodings of offsets T-1, ..., 0, ..., -(T-1)."""
+    def relative_positions(self, t: int, device: torch.device) -> Tensor:
+        """[1, 2T-1, D] encodings of offsets T-1, ..., 0, ..., -(T-1), built on ``device``."""
         if t > self.pe_maxlen:
             raise ValueError(f"{t} encoder frames exceed the model's positional range {self.pe_maxlen}")
-        return sinusoid_table(2 * t - 1, self.d_model, torch.arange(t - 1, -t, -1)).unsqueeze(0)
+        return sinusoid_table(2 * t - 1, self.d_model, torch.arange(t - 1, -t, -1, device=device)).unsqueeze(0)
 
     def embed(self, feats: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """feats [N, T, idim], lengths [N] -> x [N, T', D], mask [N, 1, T'] bool (True =
@@ -168,7 +182,7 @@ class ConformerEncoder(nn.Module):
         frames = torch.arange(feats.shape[1], device=feats.device)
         mask = (frames[None, :] < lengths[:, None]).unsqueeze(1)  # [N, 1, T]
         x, mask = self.input_preprocessor(feats, mask)
-        return x, mask, self.relative_positions(x.shape[1]).to(x.dtype)
+        return x, mask, self.relative_positions(x.shape[1], x.device).to(x.dtype)
 
     def forward(self, feats: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """feats [N, T, idim], lengths [N] -> output [N, T', D], mask [N, 1, T'] bool (True = frame)."""

@@ -60,15 +60,15 @@ class FbankCmvn:
         fbank.accept_waveform(SAMPLE_RATE, np.round(audio * 32768.0).astype(np.float32).tolist())
         n = fbank.num_frames_ready
         if n == 0:
-            return torch.zeros(0, NUM_MEL_BINS)
+            return torch.zeros(0, NUM_MEL_BINS, device="cpu")
         feats = np.stack([fbank.get_frame(i) for i in range(n)]).astype(np.float64)
         return torch.from_numpy((feats - self.mean) * self.istd).float()
 
     def batch(self, audios: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Padded features [N, T, 80] (zero padding) and lengths [N]."""
+        """Padded features [N, T, 80] (zero padding) and lengths [N], on the CPU."""
         feats = [self(a) for a in audios]
-        lengths = torch.tensor([f.shape[0] for f in feats], dtype=torch.long)
-        padded = torch.zeros(len(feats), int(lengths.max()) if len(feats) else 0, NUM_MEL_BINS)
+        lengths = torch.tensor([f.shape[0] for f in feats], dtype=torch.long, device="cpu")
+        padded = torch.zeros(len(feats), int(lengths.max()) if len(feats) else 0, NUM_MEL_BINS, device="cpu")
         for i, f in enumerate(feats):
             padded[i, : f.shape[0]] = f
         return padded, lengths

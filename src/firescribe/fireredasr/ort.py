@@ -59,7 +59,7 @@ class OnnxDecoder:
     def step(self, tokens: Tensor, position: int, state: DecoderState) -> tuple[Tensor, DecoderState]:
         """tokens [R] at ``position`` -> logits [R, V] of the next token, and the state
         (updated in place) for the next step."""
-        cache, like = state.cache, torch.empty(len(tokens), self.heads, 1, self.d_k)
+        cache, like = state.cache, torch.empty(len(tokens), self.heads, 1, self.d_k, device="cpu")
         feeds = {"tokens": np.ascontiguousarray(tokens.numpy()), "position": np.array(position, dtype=np.int64), "cross_mask": state.cross_mask.numpy()}
         for i in range(self.n_layers):
             cache.reserve(i, like)
