@@ -125,11 +125,8 @@ def detector(name: str):
 
         session = silero_session()
         return lambda pcm: detect_speech(pcm, settings.vad, session)
-    import torch
+    from firescribe.fireredvad import FireRedVad  # one thread
 
-    from firescribe.fireredvad import FireRedVad
-
-    torch.set_num_threads(1)
     model = FireRedVad(dataclasses.replace(settings.fireredvad, events=name.endswith("events")))
     return lambda pcm: [(a, b) for a, b, label in model.detect(pcm)[0] if label == "speech"]
 
