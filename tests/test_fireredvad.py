@@ -203,10 +203,12 @@ def test_bad_folders_name_the_file(released, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.media_tools
-def test_a_bad_folder_stops_the_run_before_any_job(tmp_path):
+@pytest.mark.parametrize("chosen", [{"vad": {"model": "fireredvad"}}, {"language": "zh"}], ids=["fireredvad", "auto-zh"])
+def test_a_bad_folder_stops_the_run_before_any_job(tmp_path, chosen):
+    """Where the run uses FireRedVAD: configured, or chosen by vad.model auto for zh."""
     (tmp_path / "media").mkdir()
     media.speak(media.SENTENCES[0], tmp_path / "media" / "a.wav")
-    config = {"input": str(tmp_path / "media"), "vad": {"model": "fireredvad", "fireredvad": {"model_dir": str(tmp_path / "FireRedVAD")}}}
+    config = {"input": str(tmp_path / "media"), **chosen, "vad": {**chosen.get("vad", {}), "fireredvad": {"model_dir": str(tmp_path / "FireRedVAD")}}}
     proc = snakemake(tmp_path, config=config, check=False)
     assert proc.returncode == 1
     assert f"FireRedVAD folder '{tmp_path / 'FireRedVAD'}' (vad.fireredvad.model_dir) does not exist" in proc.stderr
