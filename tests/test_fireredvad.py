@@ -154,6 +154,28 @@ def test_the_filterbank_equals_kaldi_native_fbank(talk):
     assert np.array_equal(ours[:98], theirs[:98])  # the floor: log(float32 epsilon)
 
 
+@pytest.mark.media_tools
+def test_speech_over_background_music_is_speech_and_the_music_is_listed(released, tmp_path):
+    """Sentences over plucked chords at a third of their level (a vlog's background music):
+    with the default options (the event model on), every sentence lies in a segment labelled
+    speech, to be transcribed, and the music is listed as an event over the whole file."""
+    import subprocess
+
+    utts = media.speech_track(media.SENTENCES[:3], [0.8, 0.8, 0.8], tmp_path / "speech.wav")
+    seconds = media.duration(tmp_path / "speech.wav")
+    media.music(tmp_path / "music.wav", seconds + 1)
+    mixed = tmp_path / "mixed.wav"
+    subprocess.run(["sox", "-D", "-m", str(tmp_path / "speech.wav"), "-v", "0.3", str(tmp_path / "music.wav"), str(mixed), "trim", "0", f"{seconds:.3f}"], check=True)
+    params = dataclasses.replace(default_settings().fireredvad, model_dir=str(released))
+    assert params.events  # on by default
+    segments, events = FireRedVad(params).detect(open_pcm(mixed))
+    assert {label for *_, label in segments} == {"speech"}
+    for u in utts:
+        assert any(a <= u.start + 0.1 and u.end - 0.1 <= b for a, b, _ in segments), (u, segments)
+    (music,) = [e for e in events if e[2] == "music"]
+    assert music[0] < 0.5 and music[1] > seconds - 0.5
+
+
 @pytest.mark.parametrize("samples", [0, 399, 400, 16000])
 def test_silence_and_audio_shorter_than_a_frame_have_no_segments(released, samples):
     model = FireRedVad(dataclasses.replace(PARAMS, model_dir=str(released)))
