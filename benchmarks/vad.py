@@ -18,6 +18,7 @@
    (``bundled:base``, language zh), WER with tiny.en.
 
     python benchmarks/vad.py --files 6 --nonspeech-seconds 60
+    python benchmarks/vad.py --alone      # part 1 only
 """
 
 from __future__ import annotations
@@ -125,11 +126,8 @@ def detector(name: str):
 
         session = silero_session()
         return lambda pcm: detect_speech(pcm, settings.vad, session)
-    import torch
+    from firescribe.fireredvad import FireRedVad  # one thread
 
-    from firescribe.fireredvad import FireRedVad
-
-    torch.set_num_threads(1)
     model = FireRedVad(dataclasses.replace(settings.fireredvad, events=name.endswith("events")))
     return lambda pcm: [(a, b) for a, b, label in model.detect(pcm)[0] if label == "speech"]
 
@@ -169,7 +167,9 @@ def vad_alone(folder: Path, nonspeech_s: float, speech_files: int) -> pd.DataFra
             row[f"kept % {kind}"] = 100 * sum(b - a for a, b in found[w]) / media.duration(w)
         row["cpu s per audio hour"] = cpu / audio_s * 3600
         rows.append(row)
-    return pd.DataFrame(rows).set_index("vad")
+    table = pd.DataFrame(rows).set_index("vad")
+    table["cpu x silero's"] = table["cpu s per audio hour"] / table.loc["silero", "cpu s per audio hour"]
+    return table
 
 
 def interleaved(folder: Path, n: int, part_s: float) -> dict[str, str]:
@@ -242,6 +242,7 @@ def main() -> None:
     parser.add_argument("--nonspeech-seconds", type=float, default=60.0, help="seconds of each non-speech kind for the VAD alone")
     parser.add_argument("--speech-files", type=int, default=4, help="speech tracks (8 sentences each) for the VAD alone")
     parser.add_argument("--part-seconds", type=float, default=4.0, help="seconds of each non-speech part between sentences")
+    parser.add_argument("--alone", action="store_true", help="only part 1, the VAD alone (minutes, not the workflow runs)")
     args = parser.parse_args()
     pd.set_option("display.width", 250, "display.max_columns", 30, "display.precision", 1)
     with tempfile.TemporaryDirectory(prefix="vad-bench-") as tmp:
@@ -249,6 +250,8 @@ def main() -> None:
         (tmp / "alone").mkdir()
         print(f"1. the VAD alone ({args.speech_files} speech tracks, {args.nonspeech_seconds:.0f} s of each non-speech kind, one thread):")
         print(vad_alone(tmp / "alone", args.nonspeech_seconds, args.speech_files).T.to_string())
+        if args.alone:
+            return
         refs = interleaved(tmp / "mixed", args.files, args.part_seconds)
         print(f"\n2. the workflow, whisper tiny.en, {args.files} files of speech with {args.part_seconds:.0f} s non-speech parts between sentences:")
         print(workflow(tmp / "mixed", refs, tmp / "runs-mixed", {}).to_string())

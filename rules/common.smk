@@ -40,7 +40,9 @@ SAMPLE_INFO = {column: SAMPLES[column].to_dict() for column in SAMPLES.columns}
 HOTWORD_LISTS = {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}
 
 # the typed config (firescribe.settings): what shapes results, apart from where jobs run
-SETTINGS = Settings.from_config(config, hotwords=bool(HOTWORD_LISTS))
+SETTINGS = Settings.from_config(
+    config, hotwords=bool(HOTWORD_LISTS), languages=SAMPLES["language"]
+)
 
 # the files each job of extract, vad, plan and merge serves: many short files, or one long
 # one (firescribe.shards); a shard is named after its first file

@@ -146,9 +146,29 @@ def test_backend_facts_resolve_the_plan():
     assert Settings.from_config(base_configs()[1], True).asr.params()["options"]["hotword_weight"] == 1.5
 
 
+@pytest.mark.parametrize(
+    ("given", "languages", "model"),
+    [
+        ({}, (), "silero"),  # whisper tiny.en, language null
+        ({"language": "en"}, (), "silero"),
+        ({"language": "zh"}, (), "fireredvad"),
+        ({"language": "zh-TW"}, (), "fireredvad"),
+        ({}, ("en", None, float("nan"), "zh"), "fireredvad"),  # a file of the sample sheet
+        ({}, ("en", "de"), "silero"),
+        ({"backend": "fireredasr-aed"}, (), "fireredvad"),
+        ({"language": "zh", "vad": {"model": "silero"}}, (), "silero"),  # as configured
+        ({"vad": {"model": "fireredvad"}}, (), "fireredvad"),
+    ],
+)
+def test_vad_auto_follows_the_language_and_the_backend(given, languages, model):
+    assert Settings.from_config(default_config(**given), False, languages).vad_model == model
+
+
 def test_the_default_vad_params_are_those_before_fireredvad():
     """A corpus run before FireRedVAD existed re-runs nothing: the vad and merge rules' params
     of the default config are silero's options alone, as they were."""
-    assert default_settings().vad_params() == {"threshold": 0.5, "min_speech_ms": 250, "min_silence_ms": 300, "speech_pad_ms": 100, "max_speech_s": None}
-    events_off = default_settings(vad={"model": "fireredvad"}).vad_params()
+    silero = {"threshold": 0.5, "min_speech_ms": 250, "min_silence_ms": 300, "speech_pad_ms": 100, "max_speech_s": None}
+    assert default_settings().vad_params() == silero
+    assert default_settings(language="en").vad_params() == silero  # vad.model auto: silero-vad
+    events_off = default_settings(vad={"model": "fireredvad", "fireredvad": {"events": False}}).vad_params()
     assert "singing_threshold" not in events_off and "music_threshold" not in events_off  # they act only with events

@@ -13,7 +13,7 @@ failing inside a job minutes later:
 
 Only what the run uses is checked: the FireRedASR-AED folder with ``backend: fireredasr-aed``,
 the FireRedPunc folder where the merge punctuates (``PunctuationParams.applies_to``), the
-FireRedVAD folder with ``vad.model: fireredvad`` (its models loaded: 2 MB each).
+FireRedVAD folder where the run uses FireRedVAD (``vad.model``, ``auto`` resolved) (its models loaded: 2 MB each).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import yaml
 from firescribe.hotwords import HotwordsError, read_hotwords
 from firescribe.models import HUB_REPOS
 from firescribe.punctuation import PunctuationParams
+from firescribe.settings import resolve_vad_model
 from firescribe.samples import SampleSheetError, load_samples
 from firescribe.settings import SCHEMA
 
@@ -206,7 +207,7 @@ def inspect(config: dict):
         found.append(fireredasr_problem(config["fireredasr_aed"]["model_dir"]))
     elif backend == "whisper":
         found.append(whisper_problem(config["whisper"]["model"]))
-    if config["vad"]["model"] == "fireredvad":
+    if resolve_vad_model(config, [] if samples is None else samples["language"]) == "fireredvad":
         found += fireredvad_problems(config["vad"]["fireredvad"])
     if PunctuationParams(**config["punctuation"]).applies_to(backend):
         found.append(punctuation_problem(config["punctuation"]["model_dir"]))

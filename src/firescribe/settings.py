@@ -18,6 +18,7 @@ faster-whisper): the Snakefile reads it at parse time and every job script impor
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -217,7 +218,7 @@ class Settings:
     strict: bool
     shards: ShardParams
     asr: AsrSettings
-    vad_model: str  # silero or fireredvad
+    vad_model: str  # silero or fireredvad (vad.model auto resolved: vad_model)
     vad: VadParams  # silero's options
     fireredvad: FireRedVadParams
     plan: PlanParams
@@ -244,13 +245,16 @@ class Settings:
         return self.punctuation.applies_to(self.backend)
 
     @classmethod
-    def from_config(cls, config: dict, hotwords: bool) -> Settings:
+    def from_config(cls, config: dict, hotwords: bool, languages: Iterable = ()) -> Settings:
         """The settings of a validated ``config`` (the schema's defaults filled in), for a run
-        with (``hotwords``) or without hotword lists."""
+        with (``hotwords``) or without hotword lists, of files in ``languages`` (the sample
+        sheet's column)."""
         facts = BACKENDS[config["backend"]]
         options = facts.options.from_config(config[facts.section], hotwords)
         vad_section = dict(config["vad"])
-        vad_model, fireredvad = vad_section.pop("model"), FireRedVadParams(**vad_section.pop("fireredvad"))
+        del vad_section["model"]
+        fireredvad = FireRedVadParams(**vad_section.pop("fireredvad"))
+        vad_model = resolve_vad_model(config, languages)
         vad = VadParams(**vad_section)
         # audio the VAD adds on each side of a speech segment (FireRedVAD: frames of 10 ms)
         vad_pad_ms = vad.speech_pad_ms if vad_model == "silero" else fireredvad.extend_speech_frames * FRAME_MS
@@ -285,6 +289,24 @@ class Settings:
             chinese=ChineseParams(**config["chinese"]),
             placement=Placement.from_config(config),
         )
+
+
+# vad.model auto: FireRedVAD for these languages and backends, silero-vad otherwise
+FIREREDVAD_LANGUAGES = ("zh",)
+FIREREDVAD_BACKENDS = ("fireredasr-aed",)
+
+
+def resolve_vad_model(config: dict, languages: Iterable = ()) -> str:
+    """The VAD a validated ``config`` runs: ``vad.model``, or for ``auto`` FireRedVAD where
+    the backend is FireRedASR or a language the run names is Chinese (``language``, or a
+    file's in the sample sheet: ``languages``), silero-vad otherwise, also where whisper
+    detects the language (it does so after the VAD). One VAD per corpus. docs/vad.md."""
+    model = config["vad"]["model"]
+    if model != "auto":
+        return model
+    named = [x for x in (config["language"], *languages) if isinstance(x, str) and x]
+    chinese = any(x.split("-")[0].lower() in FIREREDVAD_LANGUAGES for x in named)
+    return "fireredvad" if chinese or config["backend"] in FIREREDVAD_BACKENDS else "silero"
 
 
 def default_config(**given) -> dict:
