@@ -69,8 +69,9 @@ def peak_reset(device: str) -> None:
         torch.cuda.reset_peak_memory_stats()
 
 
-def peak_gb(device: str) -> float:
-    return torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else float("nan")
+def peak(device: str) -> str:
+    """Peak GPU memory since the last reset (nothing on the CPU)."""
+    return f" {torch.cuda.max_memory_allocated() / 2**30:>5.1f} GB" if device == "cuda" else ""
 
 
 class Ours:
@@ -168,7 +169,7 @@ def speed(model_dir: Path, loaded: LoadedModel, precisions: list[str], args, out
             sync(device)
             dt = time.perf_counter() - t
             assert all(len(x) == params.decode_max_len for x in tokens), f"{name}: expected {params.decode_max_len} steps"
-            cells.append(f"{dt:>7.2f} s {peak_gb(device):>5.1f} GB")
+            cells.append(f"{dt:>7.2f} s{peak(device)}")
         print(f"   {batch:>3} x {seconds:>3g} s " + " ".join(f"{c:>22}" for c in cells), flush=True)
 
 

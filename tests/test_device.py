@@ -139,5 +139,5 @@ def test_the_gpu_benchmark_runs_in_its_cpu_mode(tmp_path):
     parity = re.findall(r"ours fp32 on cpu = official on cpu: (\d+)/(\d+)", out)
     assert parity == [("6", "6")], out  # beam 1 and 3: each clip alone, then both batched
     assert re.search(r"small: 4 x 2 s, \d+ tokens: fp16 [\d.]+%, bf16 [\d.]+%", out), out
-    rows = re.findall(r"^\s+\d+ x\s+[\d.]+ s((?:\s+[\d.]+ s\s+nan GB){4})$", out, flags=re.M)
+    rows = re.findall(r"^\s+\d+ x\s+[\d.]+ s((?:\s+[\d.]+ s){4})$", out, flags=re.M)
     assert len(rows) == 3, out  # 1 x 2 s, 2 x 2 s, 1 x 3 s; official and ours fp32/fp16/bf16
