@@ -22,13 +22,19 @@ min_version("9.0")
 
 
 # ---- preflight (firescribe.preflight) -------------------------------------------------
-# Values given on the command line (--config strict=true) are typed as the schema says, the
-# schema checks the config and fills in every default (the one place they live), then the
-# input, the hotword lists and every model folder the run uses are checked: a run that
+# An option the schema does not know (a misspelt or dotted name) stops the run. Values given
+# on the command line (--config strict=true) are typed as the schema says, the schema checks
+# the config and fills in every default (the one place they live), then the input, the
+# hotword lists and every model folder the run uses are checked: a run that
 # cannot work stops here, before any job, with one line per problem (and the command that
 # gets a missing model). SAMPLES: the sample table (firescribe.samples).
-from firescribe.preflight import coerce_config_strings, start as preflight
+from firescribe.preflight import (
+    check_options,
+    coerce_config_strings,
+    start as preflight,
+)
 
+check_options(config)
 coerce_config_strings(config)
 validate(config, "../config/schemas/config.schema.yaml", set_default=True)
 SAMPLES = preflight(config)

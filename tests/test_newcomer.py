@@ -165,6 +165,16 @@ def test_a_missing_input_says_it_is_a_folder_or_a_sample_sheet(tmp_path):
         assert "cannot be read" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(("given", "meant"), [("langauge=zh", "language"), ("vad={treshold: 0.6}", "vad.threshold")])
+def test_a_misspelt_option_stops_the_run_before_any_job(tmp_path, given, meant):
+    """It was accepted silently (langauge) or ended in a TypeError traceback (treshold)."""
+    proc = snakemake(tmp_path, "--config", f"input={EXAMPLE_MEDIA.parent}", given, check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("firescribe:")]
+    assert len(lines) == 2 and f"(did you mean {meant}?)" in lines[0] and "configuration.md" in lines[0]
+    assert "Traceback" not in proc.stderr and not (tmp_path / "results").exists()
+
+
 def last_lines(proc, n: int) -> list[str]:
     return proc.stderr.rstrip("\n").splitlines()[-n:]
 
