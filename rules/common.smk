@@ -3,6 +3,7 @@ from dataclasses import asdict
 
 from snakemake.utils import min_version, validate
 
+from firescribe.console import set_strict
 from firescribe.gpu import is_gpu_chunk
 from firescribe.merge import (
     FORMATS,
@@ -47,6 +48,8 @@ HOTWORD_LISTS = {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}
 
 # the typed config (firescribe.settings): what shapes results, apart from where jobs run
 SETTINGS = Settings.from_config(config, hotwords=bool(HOTWORD_LISTS))
+# strict: true makes the run's exit status 1 where an input failed (firescribe.console)
+set_strict(SETTINGS.strict)
 
 # the files each job of extract, vad, plan and merge serves: many short files, or one long
 # one (firescribe.shards); a shard is named after its first file

@@ -183,6 +183,18 @@ def test_every_option_is_described_with_its_default():
         assert yaml.safe_load(default) == value, f"{name}: docs say {default}, config/config.yaml has {value!r}"
 
 
+def test_every_pointer_to_the_options_leads_where_they_are_described():
+    """config/config.yaml, the schema and the unknown-option message send the user to the
+    page that describes every option (the test above): it was config/README.md, a pointer."""
+    from firescribe.preflight import DOCS
+
+    head = (REPO / "config" / "config.yaml").read_text().splitlines()[0]
+    pointed = re.search(r"described in (\S+)", head).group(1)
+    assert REPO / pointed == DOCS == REPO / "docs" / "configuration.md"
+    for text in [(REPO / "config" / "config.yaml").read_text(), (REPO / "config" / "schemas" / "config.schema.yaml").read_text()]:
+        assert "config/README.md" not in text
+
+
 def test_every_benchmark_command_shown_names_options_its_script_has():
     found = 0
     for page in DOCS:
