@@ -115,6 +115,17 @@ def test_every_command_shown_runs_as_written(project, command):
     assert proc.returncode == 0, f"{command}\nexit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
 
 
+def test_a_command_that_needs_your_media_says_where_it_reads_them():
+    """A snakemake command marked "needs: your media in X" sets input=X (docs/vad.md's set no
+    input: they ran the example, not the user's media)."""
+    shown = [(path, command) for path in DOCS for _, command in bash_commands(path)
+             if command.startswith("snakemake") and "your media in" in command]
+    assert len(shown) >= 3
+    for path, command in shown:
+        folder = re.search(r"your media in (\S+)", command).group(1)
+        assert f"input={folder} " in command.split(" #")[0] + " ", (path.name, command)
+
+
 def slug(heading: str) -> str:
     """GitHub's anchor of a heading."""
     text = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", ""))

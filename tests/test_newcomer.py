@@ -283,3 +283,29 @@ def test_the_punctuation_benchmark_without_the_official_code_says_what_it_needs(
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("benchmarks/punctuation.py needs the official FireRedPunc code")
     assert "docs/development.md" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- the firescribe command ------------------------------------------------------------------
+
+def firescribe(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "firescribe.cli", *args], capture_output=True, text=True, cwd=REPO)
+
+
+def test_a_bare_firescribe_prints_its_help_listing_every_command():
+    """It failed with "the following arguments are required: command"."""
+    import argparse
+
+    from firescribe.cli import parser
+
+    (sub,) = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    bare, helped = firescribe(), firescribe("--help")
+    assert bare.returncode == 0 and helped.returncode == 0 and bare.stdout == helped.stdout
+    assert sub.choices and all(re.search(rf"^\s+{name}\s", bare.stdout, re.M) for name in sub.choices)
+
+
+def test_firescribe_version_is_the_projects():
+    import tomllib
+
+    proc = firescribe("--version")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert proc.returncode == 0 and proc.stdout.split() == ["firescribe", project]
