@@ -221,6 +221,11 @@ def test_the_summary_is_printed_once_and_last_on_success_strict_and_with_nothing
     assert again.returncode == 0 and last_lines(again, 5)[:4] == [head, *FAILED, WHERE.format(work)]
     assert again.stderr.count("firescribe: 3 inputs") == 1
     assert "Building DAG of jobs" in again.stderr and "Building DAG of jobs" not in ok.stderr
+    # started from another folder (--directory): the table is found where the run wrote it
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "1",
+           "--configfile", str(REPO / "config" / "config.yaml"), "--config", f"input={media}"]
+    elsewhere = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PWD": str(tmp_path)})
+    assert elsewhere.returncode == 0 and last_lines(elsewhere, 5)[:4] == [head, *FAILED, WHERE.format(work)], elsewhere.stderr[-2000:]
     forced = snakemake(work, "-n", "-F", "--config", f"input={media}", check=False)
     forced = forced.stdout + forced.stderr  # a dry run's output is on stdout
     assert "rule extract:" in forced  # a dry run lists the jobs it would run

@@ -43,7 +43,9 @@ _CHATTER_LINES = re.compile(
 )
 _NOTHING_TO_DO = "Nothing to be done"
 
-_RUN: dict = {"started": None, "ended": None, "strict": False}
+# "workdir": where the run's results are (Snakemake goes back to the shell's folder before
+# the process exits, after a run with --directory)
+_RUN: dict = {"started": None, "ended": None, "strict": False, "workdir": None}
 
 
 def _event(record: logging.LogRecord) -> str | None:
@@ -111,11 +113,12 @@ def run_ended(ok: bool, nothing_to_do: bool = False) -> None:
     where the results are, printed as the process exits (after Snakemake's last lines)."""
     if _RUN["ended"] is None:
         _RUN["ended"] = "nothing to do" if nothing_to_do else ("ok" if ok else "failed")
+        _RUN["workdir"] = os.getcwd()
         atexit.register(_at_exit)
 
 
 def _at_exit() -> None:
-    text, failed = end_of_run_text(TABLE)
+    text, failed = end_of_run_text(TABLE, _RUN["workdir"])
     print(text, file=sys.stderr, flush=True)
     if _RUN["strict"] and failed:
         # exit status 1, Snakemake having finished: flush what the process still holds
@@ -124,15 +127,17 @@ def _at_exit() -> None:
         os._exit(1)
 
 
-def _shown(path: str) -> str:
-    """``path`` (relative to the working directory) as the user can open it from their shell."""
+def _shown(path: str, workdir: str | None = None) -> str:
+    """``path`` (relative to the run's working directory, ``workdir``: by default the current
+    one) as the user can open it from their shell."""
+    workdir = workdir or os.getcwd()
     shell = os.environ.get("PWD")
-    if shell and os.path.realpath(shell) != os.path.realpath(os.getcwd()):
-        return os.path.abspath(path)
+    if shell and os.path.realpath(shell) != os.path.realpath(workdir):
+        return os.path.join(workdir, path)
     return path
 
 
-def report_command(argv: list[str] | None = None) -> str:
+def report_command(argv: list[str] | None = None, workdir: str | None = None) -> str:
     """The command that makes the HTML report of this run: the run's own command (its
     Snakefile, working directory and config) with ``--report report.html``."""
     argv = list(sys.argv if argv is None else argv)
@@ -155,27 +160,30 @@ def report_command(argv: list[str] | None = None) -> str:
             skip = arg != "--report-after-run"
             continue
         kept.append(arg)
-    return shlex.join(head + kept + ["--report", _shown("report.html")])
+    return shlex.join(head + kept + ["--report", _shown("report.html", workdir)])
 
 
-def end_of_run_text(tsv: str = TABLE) -> tuple[str, int]:
+def end_of_run_text(tsv: str = TABLE, workdir: str | None = None) -> tuple[str, int]:
     """The run's last lines and the number of failed inputs: the summary of the corpus table
-    ``tsv`` (saying so where an earlier run wrote it), strict's verdict, where the results
-    are; or, where there is no table, that the run stopped before it."""
+    ``tsv`` (relative to ``workdir``, by default the current folder; saying so where an
+    earlier run wrote it), strict's verdict, where the results are; or, where there is no
+    table, that the run stopped before it."""
     import pandas as pd
 
     from firescribe.corpus import STATUS_FAILED, plural, summary
 
-    if not os.path.exists(tsv):
+    workdir = workdir or os.getcwd()
+    path = os.path.join(workdir, tsv)
+    if not os.path.exists(path):
         return (
-            f"firescribe: the run stopped before the corpus table ({_shown(tsv)}) was written: "
-            f"the failed jobs are listed above, their logs are under {_shown('results/logs')}/",
+            f"firescribe: the run stopped before the corpus table ({_shown(tsv, workdir)}) was written: "
+            f"the failed jobs are listed above, their logs are under {_shown('results/logs', workdir)}/",
             0,
         )
-    table = pd.read_csv(tsv, sep="\t")
+    table = pd.read_csv(path, sep="\t")
     table["reason"] = table["reason"].fillna("")
     lines = []
-    written = os.path.getmtime(tsv)
+    written = os.path.getmtime(path)
     when = datetime.datetime.fromtimestamp(written).strftime("%Y-%m-%d %H:%M:%S")
     if _RUN["ended"] == "nothing to do":
         lines.append(f"firescribe: nothing to do; the corpus as of {when}:")
@@ -185,6 +193,6 @@ def end_of_run_text(tsv: str = TABLE) -> tuple[str, int]:
     failed = int((table["status"] == STATUS_FAILED).sum())
     if _RUN["strict"] and failed:
         lines.append(f"firescribe: strict: {plural(failed, 'input')} failed, so the run fails (exit status 1)")
-    lines.append(f"firescribe: results: {_shown(tsv)} (a row per input), {_shown(TRANSCRIPTS)}/ (the transcripts)")
-    lines.append(f"firescribe: HTML report: {report_command()}")
+    lines.append(f"firescribe: results: {_shown(tsv, workdir)} (a row per input), {_shown(TRANSCRIPTS, workdir)}/ (the transcripts)")
+    lines.append(f"firescribe: HTML report: {report_command(workdir=workdir)}")
     return "\n".join(lines), failed
