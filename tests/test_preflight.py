@@ -157,6 +157,9 @@ def test_whisper_models(tmp_path, media):
 
     assert one("bundled:tiny.en") == [] and one("small") == [] and one("Systran/faster-whisper-small") == []
     assert one("bundled:huge") == ["whisper.model 'bundled:huge' is not a bundled model; bundled: bundled:tiny.en, bundled:base"]
+    # a misspelt name ended the ASR job in a traceback ("Invalid model size")
+    [line] = one("smal")
+    assert line.startswith("whisper.model 'smal' is not a faster-whisper model name (tiny.en, tiny, base.en,")
     [line] = one(str(tmp_path / "ct2"))
     assert line.startswith(f"whisper model folder '{tmp_path / 'ct2'}' (whisper.model) does not exist; give a CTranslate2 model folder")
     (tmp_path / "ct2").mkdir()

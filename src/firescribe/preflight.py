@@ -273,6 +273,11 @@ def whisper_problem(model: str) -> str | None:
     if Path(model).expanduser().exists() or model.startswith(("/", ".", "~")):
         problem = folder_problem(str(Path(model).expanduser()), WHISPER_FILES)
         return f"whisper model folder {model!r} (whisper.model) {problem}; {WHISPER_HELP}" if problem else None
+    if "/" not in model:  # a faster-whisper model name (a hub repo "owner/name" is taken as it is)
+        from faster_whisper.utils import available_models
+
+        if model not in available_models():
+            return f"whisper.model {model!r} is not a faster-whisper model name ({', '.join(available_models())}); {WHISPER_HELP}"
     return None  # a model name: faster-whisper downloads it
 
 
