@@ -113,6 +113,8 @@ def test_every_command_shown_runs_as_written(project, command):
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}", "VIRTUAL_ENV": str(project / ".venv"), "PWD": str(project)}
     proc = subprocess.run(["bash", "-c", command], cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"{command}\nexit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    if command.startswith(SETUP[0]):  # the demo ends as every run does: the summary, where the results are
+        assert proc.stderr.rstrip().splitlines()[-1].startswith("firescribe: HTML report: "), proc.stderr[-3000:]
 
 
 def test_a_command_that_needs_your_media_says_where_it_reads_them():
