@@ -55,7 +55,7 @@ include: "rules/report.smk"
 onstart:
     from firescribe.console import run_started
 
-    run_started(SETTINGS.strict)
+    run_started()
 
 
 onsuccess:

@@ -258,7 +258,8 @@ def test_the_run_end_says_where_its_table_came_from_and_strict_decides_the_statu
         "  FAILED b.mp4: no audio stream",
     ]
     assert text.splitlines()[-1].startswith("firescribe: HTML report: ")
-    console.run_started(strict=True)  # a run that failed before writing the table
+    console.set_strict(True)
+    console.run_started()  # a run that failed before writing the table
     lines = console.end_of_run_text(tsv)[0].splitlines()
     assert "earlier run" in lines[0] and "firescribe: strict: 1 input failed" in lines[3]
     os.utime(tsv, (time.time() + 5, time.time() + 5))  # written after the start: this run's
@@ -266,28 +267,17 @@ def test_the_run_end_says_where_its_table_came_from_and_strict_decides_the_statu
 
 
 def test_the_report_command_is_the_runs_own(monkeypatch, tmp_path):
+    """The run's Snakefile, folder, profile and config, without what only the run needs."""
     from firescribe.console import report_command
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PWD", str(tmp_path))
-    assert report_command(["/nowhere/snakemake", "--cores", "all", "--config", "input=a b"]) == (
-        "/nowhere/snakemake --cores all --config 'input=a b' --report report.html")
+    argv = ["/nowhere/snakemake", "--cores", "all", "-s", "S", "--config", "input=a b", "strict=true", "-R", "corpus", "asr",
+            "--configfile", "c.yaml", "my.yaml", "-F", "--directory=d", "all"]
+    assert report_command(argv) == (
+        "/nowhere/snakemake -s S --config 'input=a b' strict=true --configfile c.yaml my.yaml --directory=d --report report.html")
     assert report_command(["/x/snakemake/__main__.py", "--report", "old.html", "--report-after-run", "-j2"]) == (
-        f"{sys.executable} -m snakemake -j2 --report report.html")
-
-
-def test_the_punctuation_benchmark_without_the_official_code_says_what_it_needs(tmp_path):
-    """benchmarks/punctuation.py builds its model with the official FireRedPunc class: where
-    ../shared/ is not there (any machine but this project's own), one clear line."""
-    code = (
-        "import runpy, sys; from pathlib import Path; sys.path.insert(0, 'tests'); "
-        "from support import punc_official as p; p.NOPUNC = Path('/nonexistent/nopunc.txt'); "
-        "sys.argv = ['benchmarks/punctuation.py']; runpy.run_path('benchmarks/punctuation.py', run_name='__main__')"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 1
-    assert proc.stderr.strip().startswith("benchmarks/punctuation.py needs the official FireRedPunc code")
-    assert "docs/development.md" in proc.stderr and "Traceback" not in proc.stderr
+        f"{sys.executable} -m snakemake --report report.html")
 
 
 # --- the firescribe command ------------------------------------------------------------------

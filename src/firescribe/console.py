@@ -92,20 +92,22 @@ def quiet_console(workflow) -> None:
     os.environ[VERBOSE_ENV] = "1" if verbose else "0"
     snakemake_logger = logging.getLogger("snakemake.logging")
     for handler in snakemake_logger.handlers:
-        # the console handler (Snakemake's own, or a logger plugin's queue to it); the log file
-        # under .snakemake/log keeps everything
+        # Snakemake's own console handler (where a logger plugin writes the console instead,
+        # nothing changes); the log file under .snakemake/log keeps everything
         if handler.name == "DefaultStreamHandler" and not any(isinstance(f, _Console) for f in handler.filters):
             handler.addFilter(_Console(workflow, verbose))
 
 
-def run_started(strict: bool) -> None:
-    """The Snakefile's onstart: when the run started (to tell this run's corpus table from one
-    an earlier run left) and whether it is strict."""
-    _RUN.update(started=time.time(), strict=strict)
-
-
 def set_strict(strict: bool) -> None:
+    """The config's ``strict`` (rules/common.smk, as the Snakefile is read: a run with nothing
+    to do calls no hook)."""
     _RUN["strict"] = strict
+
+
+def run_started() -> None:
+    """The Snakefile's onstart: when the run started (to tell this run's corpus table from one
+    an earlier run left)."""
+    _RUN["started"] = time.time()
 
 
 def run_ended(ok: bool, nothing_to_do: bool = False) -> None:
@@ -137,9 +139,18 @@ def _shown(path: str, workdir: str | None = None) -> str:
     return path
 
 
+# what makes a report of the same run: its Snakefile, working directory, profile and config
+# (option -> takes several values); the rest (cores, forced reruns, targets) is the run's own
+_REPORT_OPTIONS = {
+    "-s": False, "--snakefile": False, "-d": False, "--directory": False, "--profile": False,
+    "--workflow-profile": False, "--configfile": True, "--configfiles": True, "--config": True, "-C": True,
+}  # fmt: skip
+
+
 def report_command(argv: list[str] | None = None, workdir: str | None = None) -> str:
-    """The command that makes the HTML report of this run: the run's own command (its
-    Snakefile, working directory and config) with ``--report report.html``."""
+    """The command that makes the HTML report of this run: the run's own command with only
+    what selects the run (Snakefile, working directory, profile, config), then
+    ``--report report.html``."""
     argv = list(sys.argv if argv is None else argv)
     prog = argv[0] if argv else "snakemake"
     if prog.endswith("__main__.py"):  # python -m snakemake
@@ -148,18 +159,20 @@ def report_command(argv: list[str] | None = None, workdir: str | None = None) ->
         found = shutil.which(os.path.basename(prog))
         same = found and os.path.realpath(found) == os.path.realpath(prog)
         head = [os.path.basename(prog) if same else prog]
-    args = argv[1:]
-    # not for a report: a target of its own, or the run's own report flags
-    drop = {"--report", "--report-stylesheet", "--report-after-run"}
-    kept, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
+    kept, keeping, several = [], False, False
+    for arg in argv[1:]:
+        if arg.startswith("-"):
+            name = arg.split("=", 1)[0]
+            keeping = name in _REPORT_OPTIONS
+            several = keeping and "=" not in arg and _REPORT_OPTIONS[name]
+            single = keeping and "=" not in arg and not _REPORT_OPTIONS[name]
+            if keeping:
+                kept.append(arg)
+            keeping = several or single
             continue
-        if arg in drop:
-            skip = arg != "--report-after-run"
-            continue
-        kept.append(arg)
+        if keeping:
+            kept.append(arg)
+            keeping = several
     return shlex.join(head + kept + ["--report", _shown("report.html", workdir)])
 
 
