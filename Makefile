@@ -40,7 +40,6 @@ venv: $(BIN)/snakemake
 
 demo: sysdeps venv  ## transcribe example/media with the bundled model -> results/
 	$(BIN)/snakemake --cores all
-	@echo; echo "Transcripts:"; ls results/transcripts; echo; cat results/transcripts/*.txt
 
 test: sysdeps testdeps venv lint  ## lint, then the whole test suite (CI runs exactly this)
 	$(BIN)/python -m pytest -v --durations=15

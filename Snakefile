@@ -9,7 +9,12 @@
 # dataset of 10,000 short clips is tens of jobs, not 50,000; the ASR jobs of a shard decode
 # the units of all its files in length-sorted batches, with one model load a job.
 #
-# Configure in config/config.yaml (see config/README.md); run with `snakemake --cores N`.
+# Configure in config/config.yaml (see docs/configuration.md); run with `snakemake --cores N`.
+
+# The console shows progress and problems; `snakemake --verbose` every job (firescribe.console).
+from firescribe.console import quiet_console
+
+quiet_console(workflow)
 
 
 # beside this Snakefile, whatever the working directory (--directory)
@@ -32,8 +37,6 @@ rule all:
         "results/report/files.html",
         # every chunk result is a target too, so a deleted or lost chunk is redone on rerun
         all_chunk_results,
-        # strict: true makes the run fail if any input failed (see config/README.md)
-        "results/strict.ok" if SETTINGS.strict else [],
 
 
 include: "rules/extract.smk"
@@ -45,21 +48,23 @@ include: "rules/corpus.smk"
 include: "rules/report.smk"
 
 
-# The corpus summary (counts, each failed file and its reason) is the run's last output, on
-# success and on failure: printed as the process exits, after Snakemake's own last lines.
+# The corpus summary (counts, each failed file and its reason, where the results are) is the
+# run's last output, on success, on failure and with nothing to do: printed as the process
+# exits, after Snakemake's own last lines; with strict: true a failed input makes the exit
+# status 1 there (firescribe.console).
 onstart:
-    from firescribe.corpus import mark_run_start
+    from firescribe.console import run_started
 
-    mark_run_start()
+    run_started()
 
 
 onsuccess:
-    from firescribe.corpus import print_at_exit, run_summary
+    from firescribe.console import run_ended
 
-    print_at_exit(run_summary("results/corpus.tsv"))
+    run_ended(ok=True)
 
 
 onerror:
-    from firescribe.corpus import print_at_exit, run_summary
+    from firescribe.console import run_ended
 
-    print_at_exit(run_summary("results/corpus.tsv"))
+    run_ended(ok=False)

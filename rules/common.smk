@@ -3,6 +3,7 @@ from dataclasses import asdict
 
 from snakemake.utils import min_version, validate
 
+from firescribe.console import set_strict
 from firescribe.gpu import is_gpu_chunk
 from firescribe.merge import (
     FORMATS,
@@ -22,13 +23,19 @@ min_version("9.0")
 
 
 # ---- preflight (firescribe.preflight) -------------------------------------------------
-# Values given on the command line (--config strict=true) are typed as the schema says, the
-# schema checks the config and fills in every default (the one place they live), then the
-# input, the hotword lists and every model folder the run uses are checked: a run that
+# An option the schema does not know (a misspelt or dotted name) stops the run. Values given
+# on the command line (--config strict=true) are typed as the schema says, the schema checks
+# the config and fills in every default (the one place they live), then the input, the
+# hotword lists and every model folder the run uses are checked: a run that
 # cannot work stops here, before any job, with one line per problem (and the command that
 # gets a missing model). SAMPLES: the sample table (firescribe.samples).
-from firescribe.preflight import coerce_config_strings, start as preflight
+from firescribe.preflight import (
+    check_options,
+    coerce_config_strings,
+    start as preflight,
+)
 
+check_options(config)
 coerce_config_strings(config)
 validate(config, "../config/schemas/config.schema.yaml", set_default=True)
 SAMPLES = preflight(config)
@@ -43,6 +50,8 @@ HOTWORD_LISTS = {config["hotwords"], *SAMPLES["hotwords"].dropna()} - {None}
 SETTINGS = Settings.from_config(
     config, hotwords=bool(HOTWORD_LISTS), languages=SAMPLES["language"]
 )
+# strict: true makes the run's exit status 1 where an input failed (firescribe.console)
+set_strict(SETTINGS.strict)
 
 # the files each job of extract, vad, plan and merge serves: many short files, or one long
 # one (firescribe.shards); a shard is named after its first file

@@ -22,19 +22,3 @@ rule corpus:
         references=references(),
     script:
         "../scripts/corpus.py"
-
-
-rule strict_check:
-    """With strict: true, fail the run (after the corpus table is written) if any input failed."""
-    input:
-        "results/corpus.tsv",
-    output:
-        touch("results/strict.ok"),
-    log:
-        "results/logs/strict_check.log",
-    benchmark:
-        "results/benchmarks/strict_check.tsv"
-    conda:
-        "../envs/firescribe.yaml"
-    script:
-        "../scripts/strict_check.py"

@@ -113,6 +113,19 @@ def test_every_command_shown_runs_as_written(project, command):
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ['PATH']}", "VIRTUAL_ENV": str(project / ".venv"), "PWD": str(project)}
     proc = subprocess.run(["bash", "-c", command], cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"{command}\nexit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    if command.startswith(SETUP[0]):  # the demo ends as every run does: the summary, where the results are
+        assert proc.stderr.rstrip().splitlines()[-1].startswith("firescribe: HTML report: "), proc.stderr[-3000:]
+
+
+def test_a_command_that_needs_your_media_says_where_it_reads_them():
+    """A snakemake command marked "needs: your media in X" sets input=X (docs/vad.md's set no
+    input: they ran the example, not the user's media)."""
+    shown = [(path, command) for path in DOCS for _, command in bash_commands(path)
+             if command.startswith("snakemake") and "your media in" in command]
+    assert len(shown) >= 3
+    for path, command in shown:
+        folder = re.search(r"your media in (\S+)", command).group(1)
+        assert f"input={folder} " in command.split(" #")[0] + " ", (path.name, command)
 
 
 def slug(heading: str) -> str:
@@ -181,6 +194,18 @@ def test_every_option_is_described_with_its_default():
         for key in name.split("."):
             value = value[key]
         assert yaml.safe_load(default) == value, f"{name}: docs say {default}, config/config.yaml has {value!r}"
+
+
+def test_every_pointer_to_the_options_leads_where_they_are_described():
+    """config/config.yaml, the schema and the unknown-option message send the user to the
+    page that describes every option (the test above): it was config/README.md, a pointer."""
+    from firescribe.preflight import DOCS
+
+    head = (REPO / "config" / "config.yaml").read_text().splitlines()[0]
+    pointed = re.search(r"described in (\S+)", head).group(1)
+    assert REPO / pointed == DOCS == REPO / "docs" / "configuration.md"
+    for text in [(REPO / "config" / "config.yaml").read_text(), (REPO / "config" / "schemas" / "config.schema.yaml").read_text()]:
+        assert "config/README.md" not in text
 
 
 def test_every_benchmark_command_shown_names_options_its_script_has():

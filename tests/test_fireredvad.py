@@ -266,3 +266,22 @@ def test_the_workflow_with_fireredvad_keeps_text_off_music(talk, tmp_path):
     assert spans["organ"][0] - 0.1 <= guarded["start"] < guarded["end"] <= spans["organ"][1] + 0.1
     song = json.loads((tmp_path / "results" / "transcripts" / "song.json").read_text())
     assert song["status"] == "empty" and song["text"] == "" and song["events"][0]["event"] == "music"
+
+
+@pytest.mark.media_tools
+def test_the_vad_log_counts_singing_and_music_only_with_the_event_model(released, talk, tmp_path, caplog):
+    """Without the event model there are no spans to count ("0 singing/music spans" read as
+    if it had listened)."""
+    import logging
+
+    from firescribe.fireredvad import run_vad
+
+    lines = {}
+    for events in (False, True):
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            params = dataclasses.replace(PARAMS, model_dir=str(released), events=events)
+            run_vad({"talk": str(talk[0])}, str(tmp_path / f"{events}.tsv"), params)
+        lines[events] = " ".join(r.getMessage() for r in caplog.records)
+    assert "talk:" in lines[False] and "singing/music" not in lines[False]
+    assert "singing/music spans" in lines[True]

@@ -325,3 +325,13 @@ def test_the_recall_script_measures_the_gain_on_a_users_sheet(tmp_path):
     assert table.loc["with", "false_alarms"] == 0
     assert table.loc["with", "wer"] < table.loc["without", "wer"]
     assert "recall" in proc.stdout
+
+
+def test_the_example_list_is_one_whisper_takes_as_it_is():
+    """The demo runs whisper, which has no per-word weights: the example list (the README's
+    and docs/hotwords.md's recipe) gives none, so it earns no warning that they do not apply."""
+    from firescribe.hotwords import read_hotwords
+    from support.workflow import REPO
+
+    words = read_hotwords(str(REPO / "example" / "hotwords.txt"))
+    assert [h.text for h in words] == ["Stella", "sea shells"] and all(h.weight is None for h in words)

@@ -165,13 +165,29 @@ def test_a_missing_input_says_it_is_a_folder_or_a_sample_sheet(tmp_path):
         assert "cannot be read" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(("given", "meant"), [("langauge=zh", "language"), ("vad={treshold: 0.6}", "vad.threshold")])
+def test_a_misspelt_option_stops_the_run_before_any_job(tmp_path, given, meant):
+    """It was accepted silently (langauge) or ended in a TypeError traceback (treshold)."""
+    proc = snakemake(tmp_path, "--config", f"input={EXAMPLE_MEDIA.parent}", given, check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("firescribe:")]
+    assert len(lines) == 2 and f"(did you mean {meant}?)" in lines[0] and "configuration.md" in lines[0]
+    assert "Traceback" not in proc.stderr and not (tmp_path / "results").exists()
+
+
 def last_lines(proc, n: int) -> list[str]:
     return proc.stderr.rstrip("\n").splitlines()[-n:]
 
 
+SUMMARY_HEAD = r"firescribe: 3 inputs: 1 ok, 0 empty, 2 failed; [\d.]+ s audio, [\d.]+ s speech"
+FAILED = ["  FAILED empty.mp4: empty file (0 bytes)", "  FAILED notes.mkv: not a readable media file (invalid data)"]
+# shown absolute: the tests run Snakemake with --directory, away from the shell's folder
+WHERE = "firescribe: results: {0}/results/corpus.tsv (a row per input), {0}/results/transcripts/ (the transcripts)"
+
+
 @pytest.mark.slow
 @pytest.mark.media_tools
-def test_the_summary_is_the_last_output_and_strict_true_works_on_the_command_line(tmp_path):
+def test_the_summary_is_printed_once_and_last_on_success_strict_and_with_nothing_to_do(tmp_path):
     media = tmp_path / "media"
     media.mkdir()
     shutil.copy(EXAMPLE_MEDIA, media / "demo.mp4")
@@ -179,58 +195,112 @@ def test_the_summary_is_the_last_output_and_strict_true_works_on_the_command_lin
     (media / "notes.mkv").write_text("not a video\n")
     work = tmp_path / "run"
     work.mkdir()
-    summary = [
-        "  FAILED empty.mp4: empty file (0 bytes)",
-        "  FAILED notes.mkv: not a readable media file (invalid data)",
-    ]
     ok = snakemake(work, "--config", f"input={media}")
-    head, *failed = last_lines(ok, 3)
-    assert re.fullmatch(r"firescribe: 3 inputs: 1 ok, 0 empty, 2 failed; [\d.]+ s audio, [\d.]+ s speech", head), ok.stderr[-3000:]
-    assert failed == summary
-    # strict: true as the docs write it (it was "'true' is not of type 'boolean'"): the run
-    # fails at its end, and the summary is still its last output, from the earlier run's table
+    head, *failed, where, report = last_lines(ok, 5)
+    assert re.fullmatch(SUMMARY_HEAD, head), ok.stderr[-3000:]
+    assert failed == FAILED and where == WHERE.format(work) and ok.stderr.count("FAILED empty.mp4") == 1
+    # a quiet console: progress and problems, not every job's description and info lines
+    assert re.search(r"^\d+ of \d+ steps \(100%\) done$", ok.stderr, re.M)
+    assert "not a readable media file" in ok.stderr.split(head)[0]  # the problem, as it happened
+    for chatter in ("Shell command", "localrule", "jobid:", "INFO", "VAD filter removed"):
+        assert chatter not in ok.stderr, chatter
+    assert "VAD filter removed" in (work / "results" / "logs" / "asr" / "demo" / "0000.log").read_text()
+    # the report command it prints makes the report
+    command = report.removeprefix("firescribe: HTML report: ")
+    made = subprocess.run(command, shell=True, cwd=work, capture_output=True, text=True)
+    assert made.returncode == 0 and (work / "report.html").stat().st_size > 0, made.stderr[-3000:]
+    # strict: true as the docs write it (it was "'true' is not of type 'boolean'"), with
+    # nothing to do: the summary of the corpus as it is, and exit status 1 without a traceback
     strict = snakemake(work, "--config", f"input={media}", "strict=true", check=False)
-    assert strict.returncode == 1, strict.stderr[-3000:]
-    note, head2, *failed = last_lines(strict, 4)
-    assert re.fullmatch(r"firescribe: results/corpus.tsv was written by an earlier run \(.*\); this run did not write it:", note)
-    assert head2 == head and failed == summary
-    assert "strict: 2 inputs failed" in strict.stderr
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr, strict.stderr[-3000:]
+    note, head2, *failed, verdict, where, _ = last_lines(strict, 7)
+    assert note.startswith("firescribe: nothing to do; the corpus as of ") and head2 == head and failed == FAILED
+    assert verdict == "firescribe: strict: 2 inputs failed, so the run fails (exit status 1)" and where == WHERE.format(work)
+    # the same without strict: status 0; --verbose shows every job again
+    again = snakemake(work, "--config", f"input={media}", "--verbose")
+    assert again.returncode == 0 and last_lines(again, 5)[:4] == [head, *FAILED, WHERE.format(work)]
+    assert again.stderr.count("firescribe: 3 inputs") == 1
+    assert "Building DAG of jobs" in again.stderr and "Building DAG of jobs" not in ok.stderr
+    # started from another folder (--directory): the table is found where the run wrote it
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work), "--cores", "1",
+           "--configfile", str(REPO / "config" / "config.yaml"), "--config", f"input={media}"]
+    elsewhere = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PWD": str(tmp_path)})
+    assert elsewhere.returncode == 0 and last_lines(elsewhere, 5)[:4] == [head, *FAILED, WHERE.format(work)], elsewhere.stderr[-2000:]
+    forced = snakemake(work, "-n", "-F", "--config", f"input={media}", check=False)
+    forced = forced.stdout + forced.stderr  # a dry run's output is on stdout
+    assert "rule extract:" in forced  # a dry run lists the jobs it would run
+    assert "firescribe: " not in forced  # a dry run has no summary
 
 
-def test_the_punctuation_benchmark_without_the_official_code_says_what_it_needs(tmp_path):
-    """benchmarks/punctuation.py builds its model with the official FireRedPunc class: where
-    ../shared/ is not there (any machine but this project's own), one clear line."""
-    code = (
-        "import runpy, sys; from pathlib import Path; sys.path.insert(0, 'tests'); "
-        "from support import punc_official as p; p.NOPUNC = Path('/nonexistent/nopunc.txt'); "
-        "sys.argv = ['benchmarks/punctuation.py']; runpy.run_path('benchmarks/punctuation.py', run_name='__main__')"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 1
-    assert proc.stderr.strip().startswith("benchmarks/punctuation.py needs the official FireRedPunc code")
-    assert "docs/development.md" in proc.stderr and "Traceback" not in proc.stderr
-
-
-def test_the_run_summary_says_where_its_table_came_from(tmp_path, monkeypatch):
-    """firescribe.corpus.run_summary, the Snakefile's onsuccess/onerror: a table this run
-    wrote, one an earlier run left (a run that stopped before writing it), or none."""
+def test_the_run_end_says_where_its_table_came_from_and_strict_decides_the_status(tmp_path, monkeypatch):
+    """firescribe.console.end_of_run_text (printed at exit after the Snakefile's onsuccess and
+    onerror, or a run with nothing to do): a table this run wrote, one an earlier run left,
+    none; with strict, the failed inputs make the status 1."""
     import time
 
-    from firescribe import corpus
-
-    tsv = tmp_path / "corpus.tsv"
-    assert corpus.run_summary(str(tsv)).startswith(f"firescribe: the run stopped before the corpus table ({tsv}) was written")
     import pandas as pd
 
+    from firescribe import console, corpus
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setattr(console, "_RUN", {"started": None, "ended": "failed", "strict": False})
+    tsv = "results/corpus.tsv"
+    text, failed = console.end_of_run_text(tsv)
+    assert text.startswith(f"firescribe: the run stopped before the corpus table ({tsv}) was written") and failed == 0
     rows = [{"sample": "a", "path": "a.mp4", "status": "ok", "reason": "", "duration_s": 10.0, "speech_s": 5.0},
             {"sample": "b", "path": "b.mp4", "status": "failed", "reason": "no audio stream", "duration_s": 0.0, "speech_s": 0.0}]
+    os.makedirs("results")
     pd.DataFrame(rows, columns=corpus.COLUMNS + corpus.ACCURACY_COLUMNS).to_csv(tsv, sep="\t", index=False)
-    monkeypatch.setitem(corpus._RUN, "started", None)
-    assert corpus.run_summary(str(tsv)).splitlines() == [
+    text, failed = console.end_of_run_text(tsv)
+    assert failed == 1 and text.splitlines()[:2] == [
         "firescribe: 2 inputs: 1 ok, 0 empty, 1 failed; 10.0 s audio, 5.0 s speech",
         "  FAILED b.mp4: no audio stream",
     ]
-    corpus.mark_run_start()
-    assert corpus.run_summary(str(tsv)).startswith("firescribe: ") and "earlier run" in corpus.run_summary(str(tsv)).splitlines()[0]
+    assert text.splitlines()[-1].startswith("firescribe: HTML report: ")
+    console.set_strict(True)
+    console.run_started()  # a run that failed before writing the table
+    lines = console.end_of_run_text(tsv)[0].splitlines()
+    assert "earlier run" in lines[0] and "firescribe: strict: 1 input failed" in lines[3]
     os.utime(tsv, (time.time() + 5, time.time() + 5))  # written after the start: this run's
-    assert corpus.run_summary(str(tsv)).splitlines()[0].startswith("firescribe: 2 inputs:")
+    assert console.end_of_run_text(tsv)[0].splitlines()[0].startswith("firescribe: 2 inputs:")
+
+
+def test_the_report_command_is_the_runs_own(monkeypatch, tmp_path):
+    """The run's Snakefile, folder, profile and config, without what only the run needs."""
+    from firescribe.console import report_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    argv = ["/nowhere/snakemake", "--cores", "all", "-s", "S", "--config", "input=a b", "strict=true", "-R", "corpus", "asr",
+            "--configfile", "c.yaml", "my.yaml", "-F", "--directory=d", "all"]
+    assert report_command(argv) == (
+        "/nowhere/snakemake -s S --config 'input=a b' strict=true --configfile c.yaml my.yaml --directory=d --report report.html")
+    assert report_command(["/x/snakemake/__main__.py", "--report", "old.html", "--report-after-run", "-j2"]) == (
+        f"{sys.executable} -m snakemake --report report.html")
+
+
+# --- the firescribe command ------------------------------------------------------------------
+
+def firescribe(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "firescribe.cli", *args], capture_output=True, text=True, cwd=REPO)
+
+
+def test_a_bare_firescribe_prints_its_help_listing_every_command():
+    """It failed with "the following arguments are required: command"."""
+    import argparse
+
+    from firescribe.cli import parser
+
+    (sub,) = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    bare, helped = firescribe(), firescribe("--help")
+    assert bare.returncode == 0 and helped.returncode == 0 and bare.stdout == helped.stdout
+    assert sub.choices and all(re.search(rf"^\s+{name}\s", bare.stdout, re.M) for name in sub.choices)
+
+
+def test_firescribe_version_is_the_projects():
+    import tomllib
+
+    proc = firescribe("--version")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert proc.returncode == 0 and proc.stdout.split() == ["firescribe", project]

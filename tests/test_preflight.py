@@ -4,6 +4,7 @@ by the schema, and one line per problem with the input, hotword lists and model 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import jsonschema
@@ -156,6 +157,9 @@ def test_whisper_models(tmp_path, media):
 
     assert one("bundled:tiny.en") == [] and one("small") == [] and one("Systran/faster-whisper-small") == []
     assert one("bundled:huge") == ["whisper.model 'bundled:huge' is not a bundled model; bundled: bundled:tiny.en, bundled:base"]
+    # a misspelt name ended the ASR job in a traceback ("Invalid model size")
+    [line] = one("smal")
+    assert line.startswith("whisper.model 'smal' is not a faster-whisper model name (tiny.en, tiny, base.en,")
     [line] = one(str(tmp_path / "ct2"))
     assert line.startswith(f"whisper model folder '{tmp_path / 'ct2'}' (whisper.model) does not exist; give a CTranslate2 model folder")
     (tmp_path / "ct2").mkdir()
@@ -190,3 +194,57 @@ def test_a_relative_folder_is_shown_absolute_when_snakemake_runs_elsewhere(tmp_p
     monkeypatch.setenv("PWD", "/")  # the shell is elsewhere: `snakemake --directory tmp_path`
     assert preflight._shown("models/x") == os.path.join(str(tmp_path), "models/x")
     assert preflight._shown("/abs/x") == "/abs/x"
+
+
+# --- option names --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "meant"), [
+    ({"langauge": "zh"}, "language"),
+    ({"vad": {"treshold": "0.6"}}, "vad.threshold"),
+    ({"vad": {"fireredvad": {"event": "true"}}}, "vad.fireredvad.events"),
+    ({"threads": "2"}, "asr.threads"),  # an option of another section
+    ({"plan": {"pack": "true"}}, "plan.pack_files"),
+])  # fmt: skip
+def test_an_unknown_option_at_any_level_is_named_with_the_option_it_likely_means(given, meant):
+    config = default_config(input="x")
+    config.update({k: {**config[k], **v} if isinstance(v, dict) else v for k, v in given.items()})
+    found = preflight.unknown_options(config)
+    assert len(found) == 1 and f"did you mean {meant}?" in found[0] and "docs/configuration.md" in found[0]
+    # the schema refuses it too (anyone validating a config against it)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(config, SCHEMA_DOC)
+
+
+def test_the_shipped_config_and_every_option_of_the_schema_are_known():
+    assert preflight.unknown_options(yaml.safe_load((SCHEMA.parent.parent / "config.yaml").read_text())) == []
+    assert preflight.unknown_options(default_config(input="x")) == []
+
+
+@pytest.mark.parametrize(("entry", "path", "value"), [
+    ("asr.threads=2", ("asr", "threads"), 2),
+    ("vad.fireredvad.events=true", ("vad", "fireredvad", "events"), True),
+    ("asr.gpus=[0, 1]", ("asr", "gpus"), [0, 1]),
+])  # fmt: skip
+def test_a_dotted_name_gets_the_brace_form_that_sets_it(entry, path, value):
+    """A dotted name (in a config file; Snakemake's --config refuses it itself) is shown in
+    braces, and the braces shown, given to Snakemake's --config, set exactly that option."""
+    from snakemake.cli import parse_config
+
+    key, text = entry.split("=", 1)
+    config = {"input": "x", key: yaml.safe_load(text)}
+    (line,) = preflight.unknown_options(config)
+    brace = re.search(r"--config '(.*)'$", line).group(1)
+    given = {"input": "x", **parse_config([brace])}
+    coerce_config_strings(given)
+    assert preflight.unknown_options(given) == []
+    got = given
+    for k in path:
+        got = got[k]
+    assert got == value
+
+
+def test_check_options_ends_the_run_before_anything_else(capsys):
+    with pytest.raises(SystemExit) as info:
+        preflight.check_options({"input": "x", "langauge": "zh"})
+    assert info.value.code == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "firescribe: nothing was run."

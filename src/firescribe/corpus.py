@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import atexit
-import datetime
 import logging
-import os
-import sys
-import time
 
 import pandas as pd
 
@@ -92,54 +87,3 @@ def summary(table: pd.DataFrame) -> str:
     for _, r in table[table["status"] == STATUS_FAILED].iterrows():
         lines.append(f"  FAILED {r['path']}: {r['reason']}")
     return "\n".join(lines)
-
-
-# what the run's last lines say, from the corpus table (the Snakefile's onsuccess/onerror)
-_RUN = {"started": None}
-
-
-def mark_run_start() -> None:
-    """Remember when the run started (the Snakefile's onstart), so that the summary at its
-    end can tell a corpus table this run wrote from one an earlier run left."""
-    _RUN["started"] = time.time()
-
-
-def run_summary(tsv: str) -> str:
-    """The summary of the corpus table ``tsv`` for the end of a run; if an earlier run wrote
-    it, saying so; if there is none, that the run stopped before it (its errors are above)."""
-    if not os.path.exists(tsv):
-        return (
-            f"firescribe: the run stopped before the corpus table ({tsv}) was written: "
-            "the failed jobs are listed above, their logs are under results/logs/"
-        )
-    table = pd.read_csv(tsv, sep="\t")
-    table["reason"] = table["reason"].fillna("")
-    text = summary(table)
-    written = os.path.getmtime(tsv)
-    if _RUN["started"] is not None and written < _RUN["started"]:
-        when = datetime.datetime.fromtimestamp(written).strftime("%Y-%m-%d %H:%M:%S")
-        text = f"firescribe: {tsv} was written by an earlier run ({when}); this run did not write it:\n{text}"
-    return text
-
-
-def print_at_exit(text: str) -> None:
-    """Print ``text`` to stderr when the process exits: after Snakemake's own last lines
-    (its log's path, the elapsed time, its error), so that it is the run's last output."""
-    atexit.register(lambda: print(text, file=sys.stderr, flush=True))
-
-
-class CorpusFailures(RuntimeError):
-    """Raised in strict mode when inputs failed; the message lists each file and reason."""
-
-
-def check_strict(table: pd.DataFrame) -> None:
-    """With strict: true, the run fails if any input failed; either way the log says."""
-    import logging
-
-    failed = table[table["status"] == STATUS_FAILED]
-    if len(failed):
-        lines = [f"{r['path']}: {r['reason']}" for _, r in failed.iterrows()]
-        message = f"strict: {plural(len(failed), 'input')} failed:\n" + "\n".join(lines)
-        logging.getLogger(__name__).error("%s", message)
-        raise CorpusFailures(message)
-    logging.getLogger(__name__).info("strict: %s, none failed", plural(len(table), "input"))

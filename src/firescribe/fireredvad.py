@@ -314,7 +314,8 @@ def run_vad(wavs: dict[str, str], out_tsv: str, params: FireRedVadParams, worker
     def describe(found) -> str:
         segments, heard = found
         speech = sum(b - a for a, b, label in segments if label == "speech")
-        return f"{len(segments)} segments, {speech:.1f} s speech, {len(heard)} singing/music spans"
+        events = f", {len(heard)} singing/music spans" if params.events else ""  # none without the event model
+        return f"{len(segments)} segments, {speech:.1f} s speech{events}"
 
     found = detect_files(wavs, lambda wav: model.detect(open_pcm(wav)), workers, describe)
     segments = {sample: f[0] for sample, f in found.items()}

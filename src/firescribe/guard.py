@@ -38,7 +38,7 @@ TOKEN = re.compile(f"[{CJK_RANGES}]|[^\\W_{CJK_RANGES}]+(?:'[^\\W_]+)*")
 
 @dataclass(frozen=True)
 class GuardParams:
-    """The config's ``guard`` section (defaults and meaning: config/schemas, config/README.md)."""
+    """The config's ``guard`` section (defaults: config/schemas; meaning: docs/configuration.md)."""
 
     enabled: bool
     loop_tokens: int

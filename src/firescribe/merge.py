@@ -30,7 +30,7 @@ CJK = ("\u3400", "\u9fff")
 
 @dataclass(frozen=True)
 class CueParams:
-    """The config's ``subtitles`` section (defaults and sources: config/schemas, config/README.md)."""
+    """The config's ``subtitles`` section (defaults and sources: config/schemas, docs/configuration.md)."""
 
     max_cue_s: float
     line_chars: int  # Latin-script text

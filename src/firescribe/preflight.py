@@ -93,6 +93,96 @@ def coerce_config_strings(config: dict, schema_path: str | Path = SCHEMA) -> Non
             config[key] = value
 
 
+# --- option names: every one the schema knows -------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+
+
+def _option_paths(schema: dict, prefix: tuple = ()) -> list[tuple[str, ...]]:
+    """The path of every option and section of ``schema`` (("vad",), ("vad", "threshold"), ...)."""
+    out = []
+    for key, sub in schema.get("properties", {}).items():
+        out.append(prefix + (key,))
+        out += _option_paths(sub, prefix + (key,))
+    return out
+
+
+def _closest(name: str, paths: list[tuple[str, ...]], within: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The valid option ``name`` most likely means: a close name in its own section, else the
+    same or a close name in another section (``threads`` -> ``asr.threads``)."""
+    import difflib
+
+    same = [p for p in paths if p[-1] == name]
+    if same:
+        return same[0]
+    siblings = {p[-1]: p for p in paths if p[:-1] == within}
+    close = difflib.get_close_matches(name, list(siblings), n=1, cutoff=0.6)
+    close = close or [s for s in siblings if s.startswith(name) or name.startswith(s)][:1]
+    if close:
+        return siblings[close[0]]
+    leaves = {p[-1]: p for p in reversed(paths)}
+    close = difflib.get_close_matches(name, list(leaves), n=1, cutoff=0.75)
+    return leaves[close[0]] if close else None
+
+
+def _brace_form(path: tuple[str, ...], value) -> str:
+    """``--config`` for the nested option at ``path``: ``'asr={threads: 2}'``."""
+    # a value from the command line is the text the user typed
+    text = value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1000).strip()
+    text = text.removesuffix("\n...").strip()
+    for key in reversed(path[1:]):
+        text = f"{{{key}: {text}}}"
+    return f"--config '{path[0]}={text}'"
+
+
+def _doc_path() -> str:
+    """docs/configuration.md as the user can open it from where they run Snakemake."""
+    shell = os.environ.get("PWD") or os.getcwd()
+    rel = os.path.relpath(DOCS, shell)
+    return str(DOCS) if rel.startswith("..") else rel
+
+
+def unknown_options(config: dict, schema_path: str | Path = SCHEMA) -> list[str]:
+    """One line for each option of ``config`` that the schema does not know (a misspelt name
+    at any level), naming it, the valid option it most likely means, and where the options
+    are described; a dotted name (``asr.threads``) gets the brace form that sets it."""
+    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    paths = _option_paths(schema)
+    known = set(paths)
+    found = []
+
+    def walk(section: dict, prefix: tuple[str, ...]):
+        for key, value in section.items():
+            path = prefix + (str(key),)
+            if path not in known:
+                dotted = tuple(prefix) + tuple(str(key).split("."))
+                if "." in str(key) and dotted in known:
+                    found.append(
+                        f"{'.'.join(path)!r} is not an option name: a nested option is set in braces, "
+                        f"as in the YAML file: {_brace_form(dotted, value)}"
+                    )
+                    continue
+                guess = _closest(str(key), paths, prefix)
+                hint = f" (did you mean {'.'.join(guess)}?)" if guess else ""
+                found.append(f"unknown option {'.'.join(path)!r}{hint}; every option: {_doc_path()}")
+            elif isinstance(value, dict) and any(p[:-1] == path for p in paths):
+                walk(value, path)
+
+    walk(config, ())
+    return found
+
+
+def check_options(config: dict) -> None:
+    """The Snakefile's first check: each unknown option printed on one line (see
+    ``unknown_options``) and the run ended before any job, without a traceback."""
+    found = unknown_options(config)
+    if found:
+        for line in found:
+            print(f"firescribe: {line}", file=sys.stderr)
+        print("firescribe: nothing was run.", file=sys.stderr)
+        raise SystemExit(1)
+
+
 # --- the input, hotword lists and model folders -----------------------------------------
 
 def _cli() -> str:
@@ -184,6 +274,11 @@ def whisper_problem(model: str) -> str | None:
     if Path(model).expanduser().exists() or model.startswith(("/", ".", "~")):
         problem = folder_problem(str(Path(model).expanduser()), WHISPER_FILES)
         return f"whisper model folder {model!r} (whisper.model) {problem}; {WHISPER_HELP}" if problem else None
+    if "/" not in model:  # a faster-whisper model name (a hub repo "owner/name" is taken as it is)
+        from faster_whisper.utils import available_models
+
+        if model not in available_models():
+            return f"whisper.model {model!r} is not a faster-whisper model name ({', '.join(available_models())}); {WHISPER_HELP}"
     return None  # a model name: faster-whisper downloads it
 
 

@@ -198,7 +198,10 @@ def hotword_prompt(hotwords: list[Hotword], model) -> str:
     not apply, and the prompt holds at most half the decoder's context (223 tokens); the
     rest is cut off, as logged."""
     if any(h.weight is not None for h in hotwords):
-        log.warning("whisper: hotword weights do not apply (the hotwords are a prompt)")
+        log.warning(
+            "whisper: hotword weights do not apply (the hotwords are a prompt before every unit, "
+            "which costs accuracy where a file does not say them: give per-file lists, docs/hotwords.md)"
+        )
     prompt = ", ".join(h.text for h in hotwords)
     budget = model.max_length // 2 - 1
     n_tokens = len(model.hf_tokenizer.encode(" " + prompt, add_special_tokens=False).ids)
