@@ -15,7 +15,7 @@ import pytest
 from support import media
 from support.workflow import snakemake
 
-pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
+pytestmark = [pytest.mark.slow, pytest.mark.media_tools]  # workflow runs; makes media with espeak-ng, sox, ffmpeg
 
 # the report's figures of the run itself (job wall times): not the same twice
 RUN_MEASURES = {"results/report/rtf.png", "results/report/stages.png"}

@@ -19,7 +19,7 @@ from firescribe.settings import default_settings
 from support import media
 from support.workflow import snakemake
 
-pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
+pytestmark = [pytest.mark.slow, pytest.mark.media_tools]  # workflow runs; makes media with espeak-ng, sox, ffmpeg
 
 READABLE = default_settings().readable
 ENGLISH = " ".join(media.SENTENCES[1:4])
