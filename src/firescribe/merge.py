@@ -256,9 +256,10 @@ def merge_transcript(
         elif "guard" in u:
             guarded.append({"start": a, "end": b, **u["guard"]})
     if heard is not None:
+        marks = readable is not None and readable.enabled
         for h in heard["untranscribed"]:
-            guarded.append({"start": h["start"], "end": h["end"], **event_record(h["event"]), **({"held_back": h["event"]} if readable is not None else {})})
-            if readable is not None:
+            guarded.append({"start": h["start"], "end": h["end"], **event_record(h["event"]), **({"held_back": h["event"]} if marks else {})})
+            if marks:
                 cues += marker_cue(h["start"], h["end"], h["event"], readable)
     guarded.sort(key=lambda g: g["start"])
     cues.sort(key=lambda c: (c["start"], c["end"]))
