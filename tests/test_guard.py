@@ -200,21 +200,25 @@ def word(text, start, end, confidence=0.9):
 def test_hold_back_reasons():
     en = language_scripts("en")
     speech = [{"text": "Thank you very much.", "start": 0.0, "end": 1.5, "words": [word(" Thank", 0.0, 0.4), word(" you", 0.4, 0.6), word(" very", 0.6, 1.0), word(" much.", 1.0, 1.5)]}]
-    assert hold_back(speech, 2.0, None, en, None, GUARD, READABLE) is None
-    assert hold_back([{**speech[0], "text": "谢谢你 very much."}], 2.0, None, en, None, GUARD, READABLE) == "script"
-    assert hold_back(speech, 2.0, None, language_scripts("zh"), None, GUARD, READABLE) is None  # English quoted in Mandarin
+    assert hold_back(speech, [(0.0, 2.0)], None, en, None, GUARD, READABLE) is None
+    assert hold_back([{**speech[0], "text": "谢谢你 very much."}], [(0.0, 2.0)], None, en, None, GUARD, READABLE) == "script"
+    assert hold_back(speech, [(0.0, 2.0)], None, language_scripts("zh"), None, GUARD, READABLE) is None  # English quoted in Mandarin
     mixed = [{"text": "prze 趴 趴到 ré", "start": 0.0, "end": 1.5, "words": []}]
-    assert hold_back(mixed, 2.0, None, language_scripts("zh"), None, GUARD, READABLE) == "script"
+    assert hold_back(mixed, [(0.0, 2.0)], None, language_scripts("zh"), None, GUARD, READABLE) == "script"
     stretched = [{**speech[0], "words": [word(" Thank", 0.0, 0.4), word(" you", 0.4, 7.7)]}]  # 7.3 s (issue 30)
-    assert hold_back(stretched, 8.0, None, en, None, GUARD, READABLE) == "long_word"
+    assert hold_back(stretched, [(0.0, 8.0)], None, en, None, GUARD, READABLE) == "long_word"
+    # a stitched unit: the word ends after a pause the plan cut out; 0.8 s of its audio
+    # (the workflow's espeak-ng "day." at the end of a span, tiny.en)
+    stitched = [{"text": "day.", "start": 51.764, "end": 55.284, "words": [word(" day.", 51.764, 55.284)]}]
+    assert hold_back(stitched, [(44.816, 52.464), (55.184, 59.312)], None, en, None, GUARD, READABLE) is None
     unsure = [{**speech[0], "words": [{**w, "confidence": 0.3} for w in speech[0]["words"]]}]
-    assert hold_back(unsure, 2.0, None, en, None, GUARD, READABLE) is None  # low confidence alone: speech
-    assert hold_back(unsure, 2.0, None, en, "music", GUARD, READABLE) == "music"
-    assert hold_back(unsure, 2.0, None, en, "singing", GUARD, READABLE) == "singing"
-    assert hold_back(speech, 2.0, None, en, "singing", GUARD, READABLE) is None  # confident lyrics stay
-    assert hold_back(speech, 2.0, None, en, "singing", GUARD, dataclasses.replace(READABLE, lyrics=False)) == "singing"
+    assert hold_back(unsure, [(0.0, 2.0)], None, en, None, GUARD, READABLE) is None  # low confidence alone: speech
+    assert hold_back(unsure, [(0.0, 2.0)], None, en, "music", GUARD, READABLE) == "music"
+    assert hold_back(unsure, [(0.0, 2.0)], None, en, "singing", GUARD, READABLE) == "singing"
+    assert hold_back(speech, [(0.0, 2.0)], None, en, "singing", GUARD, READABLE) is None  # confident lyrics stay
+    assert hold_back(speech, [(0.0, 2.0)], None, en, "singing", GUARD, dataclasses.replace(READABLE, lyrics=False)) == "singing"
     loop = [{"text": "KJ " * 80}]
     record = {"tripped": ["repetition"], "actions": ["redecoded", "kept_redecode", "flagged"], "tripped_after": ["rate"]}
-    assert hold_back(loop, 10.0, record, en, None, GUARD, READABLE) == "still_trips"
-    assert hold_back([{"text": "KJ"}], 10.0, record, en, None, GUARD, READABLE) is None  # its loops cut: readable
-    assert hold_back([], 10.0, record, en, "music", GUARD, READABLE) is None  # nothing to hold back
+    assert hold_back(loop, [(0.0, 10.0)], record, en, None, GUARD, READABLE) == "still_trips"
+    assert hold_back([{"text": "KJ"}], [(0.0, 10.0)], record, en, None, GUARD, READABLE) is None  # its loops cut: readable
+    assert hold_back([], [(0.0, 10.0)], record, en, "music", GUARD, READABLE) is None  # nothing to hold back

@@ -274,26 +274,33 @@ def event_over(span: tuple[float, float], events: list[dict]) -> str | None:
     return None
 
 
+def audio_seconds(start: float, end: float, spans: list) -> float:
+    """The audio of a unit's ``spans`` (media times) between ``start`` and ``end``: what the
+    model heard there (a stitched unit's pauses are not in it)."""
+    return sum(max(0.0, min(end, b) - max(start, a)) for a, b in spans)
+
+
 def hold_back(
-    segments: list[dict], seconds: float, record: dict | None, scripts: set[str] | None, event: str | None, g: GuardParams, p: ReadableParams
+    segments: list[dict], spans: list, record: dict | None, scripts: set[str] | None, event: str | None, g: GuardParams, p: ReadableParams
 ) -> str | None:
-    """Why a unit's text (its ``segments`` as the ASR step kept them, over ``seconds`` of
-    audio, with the guard's ``record``) is not for a viewer, or None if it is: what a
+    """Why a unit's text (its ``segments`` as the ASR step kept them, on the media timeline,
+    over its ``spans`` of audio, with the guard's ``record``) is not for a viewer, or None if it is: what a
     viewer sees in its place is a marker (docs/guard.md). ``scripts``: those of the unit's
     language; ``event``: what FireRedVAD's event model heard over it (``event_over``).
     Reasons: ``still_trips`` (the guard tripped, and the re-decode's text, its loops cut,
     still trips), ``script`` (more than ``foreign_script_share`` of its tokens in scripts
-    foreign to the language), ``long_word`` (a word longer than ``max_word_s``), ``music``
+    foreign to the language), ``long_word`` (a word over more than ``max_word_s`` of the
+    unit's audio: a word across a stitched unit's cut-out pause is not long), ``music``
     or ``singing`` (over it, a confidence below ``music_confidence``; sung text above it is
     lyrics: held back too unless ``lyrics``)."""
     text = unit_text(segments)
     if not text:
         return None
-    if record is not None and trips(segments, seconds, g):
+    if record is not None and trips(segments, sum(b - a for a, b in spans), g):
         return "still_trips"
     if scripts is not None and foreign_share(text, scripts) > p.foreign_script_share:
         return "script"
-    if any(w["end"] - w["start"] > p.max_word_s for s in segments for w in s.get("words") or []):
+    if any(audio_seconds(w["start"], w["end"], spans) > p.max_word_s for s in segments for w in s.get("words") or []):
         return "long_word"
     if event is not None:
         conf = confidence(segments)

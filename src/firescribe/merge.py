@@ -199,8 +199,7 @@ def held_back_units(
     for i, u in enumerate(units):
         span = (u["spans"][0][0], u["spans"][-1][1])
         event = event_over(span, events)
-        seconds = sum(b - a for a, b in u["spans"])
-        reason = hold_back(u["segments"], seconds, u.get("guard"), scripts, event, g, p)
+        reason = hold_back(u["segments"], u["spans"], u.get("guard"), scripts, event, g, p)
         if reason is not None:
             held[i] = reason
         elif event == "singing" and u["segments"]:
