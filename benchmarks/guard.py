@@ -91,7 +91,7 @@ def main() -> None:
     firered = FireRedAedBackend(firered_options(official.make_model_dir(tmp / "small-aed")), args.threads)
     for case, backend, audio, lang in (("whisper, 20 s of noise", whisper, noise, "en"), ("FireRedASR-AED small random, 8 s (loops)", firered, speech, "zh")):
         first, decode_s = timed(lambda: backend.transcribe([audio], lang)[0])
-        second, redecode_s = timed(lambda: backend.redecode(audio, lang, guard))
+        (second, _), redecode_s = timed(lambda: backend.redecode(audio, lang, guard, 0))
         rows.append({"case": case, "decode s": round(decode_s, 3), "re-decode s": round(redecode_s, 3),
                      "re-decode / decode": round(redecode_s / decode_s, 2),
                      "text": f"{' '.join(s.text for s in first)[:24]!r} -> {' '.join(s.text for s in second)[:24]!r}"})

@@ -33,5 +33,8 @@ rule merge:
         vad=SETTINGS.vad_params(),
         plan=asdict(SETTINGS.plan),
         asr=SETTINGS.asr.params(),
+        # what a viewer reads: units held back as markers, lyrics (docs/guard.md)
+        readable=asdict(SETTINGS.readable),
+        language=sample_language,
     script:
         "../scripts/merge.py"

@@ -14,7 +14,21 @@ from support import media
 from support import official
 from firescribe.asr import transcribe_chunk
 from firescribe.plan import file_plan
-from firescribe.guard import GuardParams, compression_ratio, cut_loops, find_loop, guard_unit, tokens, trips
+from firescribe.guard import (
+    GuardParams,
+    ReadableParams,
+    compression_ratio,
+    cut_loops,
+    event_over,
+    file_scripts,
+    find_loop,
+    foreign_share,
+    guard_unit,
+    hold_back,
+    language_scripts,
+    tokens,
+    trips,
+)
 from firescribe.settings import default_settings
 from support.settings import firered_options, whisper_options
 
@@ -76,12 +90,13 @@ def test_guard_unit_keeps_untripped_units_and_records_remedies():
     assert guard_unit(normal, 3.0, GUARD, redecode=lambda: pytest.fail("no re-decode for a normal unit")) == (normal, None)
     loop = [{"text": "KJ " * 80}]
     fixed = [{"text": "hello there"}]
-    assert guard_unit(loop, 10.0, GUARD, lambda: fixed) == (
-        fixed, {"tripped": ["repetition", "compression", "rate"], "actions": ["redecoded", "kept_redecode"], "tripped_after": []})
-    segs, rec = guard_unit(loop, 10.0, GUARD, lambda: loop)
+    sampled = {"sampled": True, "temperatures": [0.2], "seed": 7}
+    assert guard_unit(loop, 10.0, GUARD, lambda: (fixed, sampled)) == (
+        fixed, {"tripped": ["repetition", "compression", "rate"], "actions": ["redecoded", "kept_redecode"], "redecode": sampled, "tripped_after": []})
+    segs, rec = guard_unit(loop, 10.0, GUARD, lambda: (loop, {"sampled": False}))
     assert segs == [{"text": "KJ"}] and rec["actions"] == ["redecoded", "kept_redecode", "cut_loops"]
     nonspeech = [{"text": "you", "avg_logprob": -1.2, "no_speech_prob": 0.9}]
-    assert guard_unit(nonspeech, 20.0, GUARD, lambda: nonspeech)[0] == []
+    assert guard_unit(nonspeech, 20.0, GUARD, lambda: (nonspeech, {"sampled": False}))[0] == []
 
 
 def unit_texts(doc: dict) -> list[str]:
@@ -136,3 +151,74 @@ def test_fireredasr_loop_is_redecoded_then_cut(talk):
     assert len(unit_texts(on)[0]) < len(unit_texts(off)[0])
     seconds = talk["units"][0][0][1]
     assert all(0 <= s["start"] <= s["end"] <= seconds + 1e-3 for s in on["units"][0]["segments"])
+
+
+READABLE = default_settings().readable
+
+
+def test_readable_defaults_come_from_the_schema():
+    assert READABLE == ReadableParams(True, "♪", True, 0.2, 3.0, 0.6)
+
+
+@pytest.mark.parametrize(
+    "text, language, share",
+    [
+        ("десят ré如瑕", "zh", 0.5),  # the song's cues (issue 30): Cyrillic and Latin in Chinese
+        ("prze 趴 趴到", "zh", 0.25),
+        ("我们今天讨论一下AI的发展", "zh", 1 / 12),  # a Latin word in Mandarin speech: under 0.2
+        ("Thank you very much", "zh", 0.0),  # all English in a Mandarin file: a quote, not fragments
+        ("Спасибо, thank you", "zh", 1 / 3),  # Cyrillic is foreign in any case
+        ("Hello 你好 world", "en", 0.5),  # the reverse
+        ("The quick brown fox, 42 times.", "en", 0.0),  # digits have no script
+        ("Привет, как дела?", "ru", 0.0),
+        ("호盛若", "ko", 0.0),
+        ("호盛若", "zh-CN", 1 / 3),
+    ],
+)
+def test_foreign_share(text, language, share):
+    assert foreign_share(text, language_scripts(language)) == pytest.approx(share)
+
+
+def test_file_scripts_stand_for_a_language_never_given():
+    assert file_scripts(["десят ré如瑕", "호盛若", "prze 趴 趴到"]) == {"Han"}
+    assert file_scripts(["The quick brown fox", "jumps"]) == {"Latin"}
+    assert file_scripts(["こんにちは世界"]) == {"Han", "Kana"}
+    assert file_scripts(["", "42"]) is None and language_scripts(None) is None
+
+
+def test_event_over_needs_half_the_unit():
+    events = [{"start": 0.0, "end": 10.0, "event": "music"}, {"start": 4.0, "end": 9.0, "event": "singing"}]
+    assert event_over((4.0, 9.0), events) == "singing"  # singing first
+    assert event_over((8.0, 12.0), events) == "music"  # 2 of 4 s
+    assert event_over((9.5, 12.0), events) is None
+
+
+def word(text, start, end, confidence=0.9):
+    return {"text": text, "start": start, "end": end, "confidence": confidence}
+
+
+def test_hold_back_reasons():
+    en = language_scripts("en")
+    speech = [{"text": "Thank you very much.", "start": 0.0, "end": 1.5, "words": [word(" Thank", 0.0, 0.4), word(" you", 0.4, 0.6), word(" very", 0.6, 1.0), word(" much.", 1.0, 1.5)]}]
+    assert hold_back(speech, [(0.0, 2.0)], None, en, None, GUARD, READABLE) is None
+    assert hold_back([{**speech[0], "text": "谢谢你 very much."}], [(0.0, 2.0)], None, en, None, GUARD, READABLE) == "script"
+    assert hold_back(speech, [(0.0, 2.0)], None, language_scripts("zh"), None, GUARD, READABLE) is None  # English quoted in Mandarin
+    mixed = [{"text": "prze 趴 趴到 ré", "start": 0.0, "end": 1.5, "words": []}]
+    assert hold_back(mixed, [(0.0, 2.0)], None, language_scripts("zh"), None, GUARD, READABLE) == "script"
+    stretched = [{**speech[0], "words": [word(" Thank", 0.0, 0.4), word(" you", 0.4, 7.7)]}]  # 7.3 s (issue 30)
+    assert hold_back(stretched, [(0.0, 8.0)], None, en, None, GUARD, READABLE) == "long_word"
+    # a stitched unit: the word ends after a pause the plan cut out; 0.8 s of its audio
+    # (the workflow's espeak-ng "day." at the end of a span, tiny.en)
+    stitched = [{"text": "day.", "start": 51.764, "end": 55.284, "words": [word(" day.", 51.764, 55.284)]}]
+    assert hold_back(stitched, [(44.816, 52.464), (55.184, 59.312)], None, en, None, GUARD, READABLE) is None
+    unsure = [{**speech[0], "words": [{**w, "confidence": 0.3} for w in speech[0]["words"]]}]
+    assert hold_back(unsure, [(0.0, 2.0)], None, en, None, GUARD, READABLE) is None  # low confidence alone: speech
+    assert hold_back(unsure, [(0.0, 2.0)], None, en, "music", GUARD, READABLE) == "music"
+    assert hold_back(unsure, [(0.0, 2.0)], None, en, "singing", GUARD, READABLE) == "singing"
+    assert hold_back(speech, [(0.0, 2.0)], None, en, "singing", GUARD, READABLE) is None  # confident lyrics stay
+    assert hold_back(speech, [(0.0, 2.0)], None, en, "singing", GUARD, dataclasses.replace(READABLE, lyrics=False)) == "singing"
+    loop = [{"text": "KJ " * 80}]
+    record = {"tripped": ["repetition"], "actions": ["redecoded", "kept_redecode", "flagged"], "tripped_after": ["rate"]}
+    assert hold_back(loop, [(0.0, 10.0)], record, en, None, GUARD, READABLE) == "still_trips"
+    assert hold_back([{"text": "KJ"}], [(0.0, 10.0)], record, en, None, GUARD, READABLE) is None  # its loops cut: readable
+    assert hold_back([], [(0.0, 10.0)], record, en, "music", GUARD, READABLE) is None  # nothing to hold back

@@ -4,6 +4,7 @@ import dataclasses
 import io
 
 import pandas as pd
+import pysubs2
 import pytest
 
 from firescribe.loudness import Loudness
@@ -101,3 +102,34 @@ def test_segments_tsv_reads_back_with_pandas_whatever_the_text():
     assert list(table.columns) == ["start", "end", "text"]
     assert table["text"].tolist() == texts
     assert table["start"].tolist()[:2] == ["0.000", "1.000"] and table["end"].tolist()[0] == "1.500"
+
+
+def test_units_a_viewer_cannot_read_become_markers_and_sung_text_lyrics():
+    """merge_transcript on chunk units over FireRedVAD's events: confident text over singing
+    stays as lyrics (♪ text ♪ in SRT), unsure text over music and Cyrillic in an English
+    file become markers, counted in guarded_units; all held back: status empty."""
+    from firescribe.merge import merge_transcript, subtitles
+
+    settings = default_settings()
+    params = {"asr": settings.asr.params()}
+
+    def unit(text, a, b, conf):
+        ws = [{"text": f" {t}", "start": a + i * 0.4, "end": a + i * 0.4 + 0.3, "confidence": conf} for i, t in enumerate(text.split())]
+        return {"sample": "s", "unit": 0, "spans": [[a, b]], "segments": [{"start": a, "end": b, "text": text, "words": ws, "avg_logprob": -0.3, "no_speech_prob": 0.1}]}
+
+    units = [unit("oh yeah yeah", 0.0, 2.0, 0.8), unit("na na baby", 3.0, 5.0, 0.3), unit("привет мир hello", 6.0, 8.0, 0.9)]
+    heard = {"untranscribed": [{"start": 9.0, "end": 12.0, "event": "singing"}],
+             "events": [{"start": 0.0, "end": 2.0, "event": "singing"}, {"start": 2.5, "end": 12.0, "event": "music"}]}
+    info = {"status": "ok", "source": "s.wav", "duration": 12.0}
+    doc = merge_transcript("s", info, 3, units, None, params, DEFAULT, heard=heard, readable=settings.readable, language="en")
+    assert [(s["text"], s.get("held_back"), s.get("lyrics")) for s in doc["segments"]] == [
+        ("oh yeah yeah", None, True), ("♪", "music", None), ("♪", "script", None), ("♪", "singing", None)]
+    assert doc["text"] == "oh yeah yeah" and doc["status"] == "ok"
+    assert [g["held_back"] for g in doc["guarded_units"]] == ["music", "script", "singing"]
+    assert [e.plaintext for e in pysubs2.SSAFile.from_string(subtitles(doc, "srt", DEFAULT))] == ["♪ oh yeah yeah ♪", "♪", "♪", "♪"]
+    no_lyrics = dataclasses.replace(settings.readable, lyrics=False, marker="")
+    doc = merge_transcript("s", info, 3, units, None, params, DEFAULT, heard=heard, readable=no_lyrics, language="en")
+    assert doc["segments"] == [] and doc["status"] == "empty"
+    assert doc["reason"] == "only text the guard held back (music, script, singing)"
+    doc = merge_transcript("s", info, 3, units[:2], None, params, DEFAULT, heard=heard, readable=no_lyrics, language="en")
+    assert doc["reason"] == "music/singing only"

@@ -88,6 +88,7 @@ def rule_params(config: dict) -> tuple[dict, Settings]:
         "punctuation": asdict(settings.punctuation),
         "subtitles": asdict(settings.subtitles),
         "chinese": settings.chinese.params(),
+        "readable": asdict(settings.readable),
     }, settings
 
 

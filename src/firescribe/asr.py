@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -41,8 +43,8 @@ class Decoder:
     def describe(self) -> dict:
         return self.backend.describe()
 
-    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams) -> list:
-        return self.backend.redecode(unit, language, guard)
+    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams, seed: int) -> tuple[list, dict]:
+        return self.backend.redecode(unit, language, guard, seed)
 
     def transcribe(self, audio: list, language: str | None) -> list:
         try:
@@ -123,6 +125,16 @@ def to_media(segments: list[dict], unit: list[list[float]]) -> list[dict]:
     return segments
 
 
+def unit_seed(sample: str, unit: int, spans: list, language: str | None, engine: dict, guard: GuardParams) -> int:
+    """The seed of a file unit's re-decode (32 bits): from what identifies the work, the file
+    (``sample``), the unit's place in it (its index and ``spans``), the language, the
+    backend's model and decoding options (``engine``: its ``describe()``) and the guard's
+    thresholds; never from the run (time, host, chunk, batch, job). The same work then
+    samples the same way on every run."""
+    work = [sample, unit, spans, language, {k: engine.get(k) for k in ("backend", "model", "options")}, asdict(guard)]
+    return int.from_bytes(hashlib.sha256(json.dumps(work, sort_keys=True).encode()).digest()[:4], "big")
+
+
 def transcribe_chunk(
     backend: Backend | Decoder, wavs: dict[str, str], plan: dict, chunk: int, language: str | None, batch_s: float, guard: GuardParams, model: dict | None = None
 ) -> dict:
@@ -140,6 +152,7 @@ def transcribe_chunk(
     results: dict[tuple[int, int], list[dict]] = {}  # (input, member) -> segments in its audio
     records: dict[tuple[int, int], dict] = {}  # (input, member) -> what the guard found and did
     total_audio = sum(durations)
+    engine = backend.describe()
     done_audio, t0 = 0.0, time.monotonic()
 
     def load(batch: list[int]):  # per input, each member's audio: its spans joined
@@ -161,12 +174,16 @@ def transcribe_chunk(
                     if not guard.enabled:
                         continue
                     seconds = sum(b - a for a, b in units[k][m])
-                    results[key], record = guard_unit(
-                        found, seconds, guard, lambda a=parts[m]: [asdict(s) for s in backend.redecode(a, language, guard)]
-                    )
+                    sample, unit = inputs[k][m]
+                    seed = unit_seed(sample, unit, units[k][m], language, engine, guard)
+
+                    def redecode(a=parts[m], seed=seed):
+                        segments, how = backend.redecode(a, language, guard, seed)
+                        return [asdict(s) for s in segments], how
+
+                    results[key], record = guard_unit(found, seconds, guard, redecode)
                     if record is not None:
                         records[key] = record
-                        sample, unit = inputs[k][m]
                         log.warning("guard: %s unit %d (%.1f s at %.1f s): %s", sample, unit, seconds, units[k][m][0][0], record)
             done_audio += sum(durations[k] for k in batch)
             elapsed = time.monotonic() - t0

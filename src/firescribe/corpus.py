@@ -12,7 +12,7 @@ from firescribe.io import atomic_path, read_json
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["sample", "path", "status", "reason", "duration_s", "speech_s", "n_segments", "n_chars", "guarded_units", "warnings"]
+COLUMNS = ["sample", "path", "status", "reason", "duration_s", "speech_s", "n_segments", "n_chars", "guarded_units", "held_back", "warnings"]
 # filled where the sample sheet gives a reference transcript (see firescribe.accuracy)
 ACCURACY_COLUMNS = ["metric", "ref_tokens", "substitutions", "deletions", "insertions", "errors", "error_rate"]
 
@@ -31,9 +31,10 @@ def corpus_table(transcript_jsons: list[str], references: dict[str, str] | None 
             "reason": d["reason"],
             "duration_s": d["duration"],
             "speech_s": d["speech_seconds"],
-            "n_segments": len(d["segments"]),
+            "n_segments": sum(1 for s in d["segments"] if "held_back" not in s),  # cues of text, not markers
             "n_chars": len(d["text"]),
             "guarded_units": len(d["guarded_units"]),
+            "held_back": sum(1 for g in d["guarded_units"] if "held_back" in g),  # shown as a marker
             "warnings": "; ".join(d["warnings"]),
         }
         ref = references.get(d["sample"])

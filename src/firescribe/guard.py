@@ -23,6 +23,7 @@ first occurrence. What tripped and what was done is recorded on the unit.
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from dataclasses import dataclass
@@ -135,14 +136,15 @@ def cut_loops(segments: list[dict], loop_tokens: int) -> list[dict]:
 
 def guard_unit(segments: list[dict], seconds: float, p: GuardParams, redecode) -> tuple[list[dict], dict | None]:
     """Check one unit; where it trips, remedy it (see module doc). ``redecode()`` returns the
-    unit's segments decoded the backend's other way. Returns the segments to keep and the
-    record (None when nothing tripped): what tripped first, after the re-decode, and the
-    actions taken."""
+    unit's segments decoded the backend's other way, and how (``{"sampled": false}``, or
+    what was sampled with which seed). Returns the segments to keep and the record (None
+    when nothing tripped): what tripped first, after the re-decode, the actions taken, and
+    how the re-decode decoded."""
     first = trips(segments, seconds, p)
     if not first:
         return segments, None
     record = {"tripped": first, "actions": ["redecoded"]}
-    second = redecode()
+    second, record["redecode"] = redecode()
     after = trips(second, seconds, p)
     if len(after) <= len(first):
         segments = second
@@ -158,6 +160,153 @@ def guard_unit(segments: list[dict], seconds: float, p: GuardParams, redecode) -
         record["actions"].append("cut_loops" if cut != segments else "flagged")
         segments = cut
     return segments, record
+
+
+# --- what a viewer can read: the merge step holds back the rest (a marker cue in its place)
+
+# letters of each script (a token's script is its first letter's; digits have none)
+SCRIPTS = {
+    "Han": CJK_RANGES,
+    "Kana": "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f",
+    "Hangul": "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af",
+    "Cyrillic": "\u0400-\u052f",
+    "Greek": "\u0370-\u03ff",
+    "Arabic": "\u0600-\u06ff\u0750-\u077f",
+    "Hebrew": "\u0590-\u05ff",
+    "Devanagari": "\u0900-\u097f",
+    "Thai": "\u0e00-\u0e7f",
+    "Latin": "A-Za-z\u00c0-\u024f",
+}
+SCRIPT_OF = [(name, re.compile(f"[{chars}]")) for name, chars in SCRIPTS.items()]
+# the scripts a language is written in; a language not listed: Latin. Latin words among another
+# script's text (names, "AI") count as foreign: a few stay under ``foreign_script_share``
+LANGUAGE_SCRIPTS = {
+    **dict.fromkeys(("zh", "yue"), {"Han"}),
+    "ja": {"Han", "Kana"},
+    "ko": {"Hangul", "Han"},
+    **dict.fromkeys(("ru", "uk", "be", "bg", "sr", "mk", "kk"), {"Cyrillic"}),
+    "el": {"Greek"},
+    **dict.fromkeys(("ar", "fa", "ur", "ps"), {"Arabic"}),
+    **dict.fromkeys(("he", "yi"), {"Hebrew"}),
+    **dict.fromkeys(("hi", "mr", "ne"), {"Devanagari"}),
+    "th": {"Thai"},
+}
+# a script's own language's scripts, for a file of no given language (``file_scripts``)
+SCRIPT_GROUP = {"Han": {"Han"}, "Kana": {"Han", "Kana"}, "Hangul": {"Hangul", "Han"}}
+MUSIC_EVENTS = ("singing", "music")  # FireRedVAD's event model (firescribe.fireredvad)
+MUSIC_OVER = 0.5  # a unit is over music (or singing) when the event covers at least this share of it
+
+
+@dataclass(frozen=True)
+class ReadableParams:
+    """The config's ``guard`` section, what the merge step reads (defaults and meaning:
+    config/schemas, docs/guard.md): which units a viewer cannot read, and what they see."""
+
+    enabled: bool
+    marker: str
+    lyrics: bool
+    foreign_script_share: float
+    max_word_s: float
+    music_confidence: float
+
+
+def script(token: str) -> str | None:
+    for name, pattern in SCRIPT_OF:
+        if pattern.match(token):
+            return name
+    return None
+
+
+def language_scripts(language: str | None) -> set[str] | None:
+    """The scripts ``language`` (an ISO 639-1 code, or a tag such as zh-CN) is written in;
+    None for no language."""
+    if not language:
+        return None
+    return LANGUAGE_SCRIPTS.get(language.lower().replace("_", "-").split("-")[0], {"Latin"})
+
+
+def file_scripts(texts: list[str]) -> set[str] | None:
+    """The scripts of a file of no given language: its most used script's language's (over
+    all its ``texts``; a kana word per four kanji is Japanese); None when it has no letters."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for tok, _, _ in tokens(text):
+            if (name := script(tok)) is not None:
+                counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return None
+    main = max(counts, key=lambda k: (counts[k], k))
+    if main == "Han" and 4 * counts.get("Kana", 0) >= counts["Han"]:  # Japanese: kana words, kanji characters
+        main = "Kana"
+    return SCRIPT_GROUP.get(main, {main})
+
+
+def foreign_share(text: str, scripts: set[str]) -> float:
+    """The share of ``text``'s tokens with letters (a CJK character or a word) in scripts
+    other than ``scripts``. Latin words in text of another script's language count only
+    beside that script's tokens: Latin fragments scattered through Chinese text are foreign,
+    a unit all in English in a Mandarin file (a quote, code-switching) is not."""
+    named = [n for n in (script(t) for t, _, _ in tokens(text)) if n is not None]
+    if not named:
+        return 0.0
+    native = any(n in scripts for n in named)
+    return sum(1 for n in named if n not in scripts and (n != "Latin" or native)) / len(named)
+
+
+def confidence(segments: list[dict]) -> float | None:
+    """A unit's confidence: the mean of its words' (whisper, FireRedASR2); else the mean
+    probability of its segments' tokens (whisper's average log-probability); None if the
+    backend gives neither (FireRedASR v1)."""
+    words = [w["confidence"] for s in segments for w in s.get("words") or [] if w.get("confidence") is not None]
+    if words:
+        return sum(words) / len(words)
+    logprobs = [s["avg_logprob"] for s in segments if s.get("avg_logprob") is not None]
+    return math.exp(sum(logprobs) / len(logprobs)) if logprobs else None
+
+
+def event_over(span: tuple[float, float], events: list[dict]) -> str | None:
+    """The music event (singing first) that covers at least MUSIC_OVER of ``span``, else None."""
+    a, b = span
+    for kind in MUSIC_EVENTS:
+        covered = sum(max(0.0, min(b, e["end"]) - max(a, e["start"])) for e in events if e["event"] == kind)
+        if b > a and covered >= MUSIC_OVER * (b - a):
+            return kind
+    return None
+
+
+def audio_seconds(start: float, end: float, spans: list) -> float:
+    """The audio of a unit's ``spans`` (media times) between ``start`` and ``end``: what the
+    model heard there (a stitched unit's pauses are not in it)."""
+    return sum(max(0.0, min(end, b) - max(start, a)) for a, b in spans)
+
+
+def hold_back(
+    segments: list[dict], spans: list, record: dict | None, scripts: set[str] | None, event: str | None, g: GuardParams, p: ReadableParams
+) -> str | None:
+    """Why a unit's text (its ``segments`` as the ASR step kept them, on the media timeline,
+    over its ``spans`` of audio, with the guard's ``record``) is not for a viewer, or None if it is: what a
+    viewer sees in its place is a marker (docs/guard.md). ``scripts``: those of the unit's
+    language; ``event``: what FireRedVAD's event model heard over it (``event_over``).
+    Reasons: ``still_trips`` (the guard tripped, and the re-decode's text, its loops cut,
+    still trips), ``script`` (more than ``foreign_script_share`` of its tokens in scripts
+    foreign to the language), ``long_word`` (a word over more than ``max_word_s`` of the
+    unit's audio: a word across a stitched unit's cut-out pause is not long), ``music``
+    or ``singing`` (over it, a confidence below ``music_confidence``; sung text above it is
+    lyrics: held back too unless ``lyrics``)."""
+    text = unit_text(segments)
+    if not text:
+        return None
+    if record is not None and trips(segments, sum(b - a for a, b in spans), g):
+        return "still_trips"
+    if scripts is not None and foreign_share(text, scripts) > p.foreign_script_share:
+        return "script"
+    if any(audio_seconds(w["start"], w["end"], spans) > p.max_word_s for s in segments for w in s.get("words") or []):
+        return "long_word"
+    if event is not None:
+        conf = confidence(segments)
+        if (conf is not None and conf < p.music_confidence) or (event == "singing" and not p.lyrics):
+            return event
+    return None
 
 
 def event_record(event: str) -> dict:

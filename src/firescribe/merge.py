@@ -18,7 +18,7 @@ import numpy as np
 
 from firescribe import __version__
 from firescribe.audio import STATUS_EMPTY, STATUS_OK
-from firescribe.guard import event_record
+from firescribe.guard import GuardParams, ReadableParams, event_over, event_record, file_scripts, hold_back, language_scripts, unit_text
 from firescribe.io import dumps_json, read_json, write_text
 from firescribe.loudness import Loudness
 from firescribe.punctuation import PunctuationParams
@@ -174,13 +174,42 @@ def build_cues(segments: list[dict], p: CueParams, speech: list[tuple[float, flo
 
 
 def plain_text(cues: list[dict]) -> str:
+    """The cues' text, without the markers of held-back units."""
     parts: list[str] = []
     for c in cues:
+        if "held_back" in c:
+            continue
         t = c["text"]
         if parts and not (t[:1] >= CJK[0] and t[:1] <= CJK[1]):
             parts.append(" ")
         parts.append(t)
     return "".join(parts).strip()
+
+
+def held_back_units(
+    units: list[dict], language: str | None, events: list[dict], g: GuardParams, p: ReadableParams
+) -> tuple[dict[int, str], list[tuple[float, float]]]:
+    """Which of a file's chunk ``units`` a viewer cannot read (``firescribe.guard.hold_back``):
+    index -> reason; and the spans of the units kept as lyrics (confident text over singing).
+    The language's scripts: ``language``'s, else the file's own most used script's."""
+    if not p.enabled:
+        return {}, []
+    scripts = language_scripts(language) or file_scripts([unit_text(u["segments"]) for u in units])
+    held, lyrics = {}, []
+    for i, u in enumerate(units):
+        span = (u["spans"][0][0], u["spans"][-1][1])
+        event = event_over(span, events)
+        reason = hold_back(u["segments"], u["spans"], u.get("guard"), scripts, event, g, p)
+        if reason is not None:
+            held[i] = reason
+        elif event == "singing" and u["segments"]:
+            lyrics.append(span)
+    return held, lyrics
+
+
+def marker_cue(start: float, end: float, reason: str, p: ReadableParams) -> list[dict]:
+    """The cue shown where a unit is held back (none if the marker is empty)."""
+    return [{"start": start, "end": end, "text": p.marker, "words": [], "held_back": reason}] if p.marker else []
 
 
 def merge_transcript(
@@ -195,24 +224,52 @@ def merge_transcript(
     loudness: Loudness | None = None,
     punctuate: Callable[[list[dict]], list[dict]] | None = None,
     heard: dict[str, list[dict]] | None = None,
+    readable: ReadableParams | None = None,
+    language: str | None = None,
 ) -> dict:
     """The transcript document of one file from its ``units`` in the ASR chunk documents (of
     its ``n_units`` planned); ``punctuate`` (firescribe.punctuation) adds punctuation to the
     segments before cues are cut, so cues end at sentence ends. ``heard``: what FireRedVAD's
     event model heard (``firescribe.vad.read_events``): its singing and music spans, and the
-    speech segments it heard as only those (not transcribed: the guard's record says so)."""
-    segments = [s for u in units for s in u["segments"]]
+    speech segments it heard as only those (not transcribed: the guard's record says so).
+    ``readable`` (the guard's, with ``params["asr"]["guard"]``): units a viewer cannot read
+    in the file's ``language`` become marker cues; text kept over singing is lyrics."""
+    units = sorted(units, key=lambda u: u["spans"][0][0])
+    events = heard["events"] if heard is not None else []
+    held, lyrics = held_back_units(units, language, events, GuardParams(**params["asr"]["guard"]), readable) if readable is not None else ({}, [])
+    segments = [s for i, u in enumerate(units) if i not in held for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
     if punctuate is not None:
         segments = punctuate(segments)
     cues = build_cues(segments, p, speech, loudness)
-    status, reason = info["status"], info.get("reason", "")
-    if status == STATUS_OK and not cues:
-        status, reason = STATUS_EMPTY, "no speech found" if not n_units else "no words recognised"
-    guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for u in units if "guard" in u]
+    for c in cues:
+        if any(a <= (c["start"] + c["end"]) / 2 <= b for a, b in lyrics):
+            c["lyrics"] = True
+    guarded = []
+    for i, u in enumerate(units):
+        a, b = u["spans"][0][0], u["spans"][-1][1]
+        if i in held:
+            record = u.get("guard") or {"tripped": [held[i]], "tripped_after": [held[i]], "actions": []}
+            guarded.append({"start": a, "end": b, **record, "actions": [*record["actions"], "held_back"], "held_back": held[i]})
+            cues += marker_cue(a, b, held[i], readable)
+        elif "guard" in u:
+            guarded.append({"start": a, "end": b, **u["guard"]})
     if heard is not None:
-        guarded += [{"start": h["start"], "end": h["end"], **event_record(h["event"])} for h in heard["untranscribed"]]
-        guarded.sort(key=lambda g: g["start"])
+        marks = readable is not None and readable.enabled
+        for h in heard["untranscribed"]:
+            guarded.append({"start": h["start"], "end": h["end"], **event_record(h["event"]), **({"held_back": h["event"]} if marks else {})})
+            if marks:
+                cues += marker_cue(h["start"], h["end"], h["event"], readable)
+    guarded.sort(key=lambda g: g["start"])
+    cues.sort(key=lambda c: (c["start"], c["end"]))
+    status, reason = info["status"], info.get("reason", "")
+    if status == STATUS_OK and not any("held_back" not in c for c in cues):
+        reasons = {g["held_back"] for g in guarded if "held_back" in g}
+        status = STATUS_EMPTY
+        if not reasons:
+            reason = "no speech found" if not n_units else "no words recognised"
+        else:
+            reason = "music/singing only" if reasons <= {"music", "singing"} else "only text the guard held back (" + ", ".join(sorted(reasons)) + ")"
     return {
         "sample": sample,
         "source": info["source"],
@@ -233,6 +290,8 @@ def merge_transcript(
                 "start": c["start"],
                 "end": c["end"],
                 "text": c["text"],
+                **({"held_back": c["held_back"]} if "held_back" in c else {}),  # a marker: the unit's text held back
+                **({"lyrics": True} if c.get("lyrics") else {}),  # sung: ♪ text ♪ in SRT and VTT
                 "words": [{"start": w["start"], "end": w["end"], "text": w["text"].strip(), "confidence": w.get("confidence")} for w in c["words"]],
             }
             for c in cues
@@ -246,7 +305,10 @@ def subtitles(doc: dict, fmt: str, cue: CueParams) -> str:
 
     subs = pysubs2.SSAFile()
     for s in doc["segments"]:
-        subs.append(pysubs2.SSAEvent(start=int(round(s["start"] * 1000)), end=int(round(s["end"] * 1000)), text=r"\N".join(wrap(s["text"], cue))))
+        lines = wrap(s["text"], cue)
+        if s.get("lyrics"):  # the subtitle convention for sung words
+            lines = [f"♪ {line} ♪" for line in lines]
+        subs.append(pysubs2.SSAEvent(start=int(round(s["start"] * 1000)), end=int(round(s["end"] * 1000)), text=r"\N".join(lines)))
     return subs.to_string(fmt)
 
 
@@ -292,9 +354,12 @@ def run_merge(
     params: dict,
     cue: CueParams,
     punctuation: PunctuationParams | None = None,
+    readable: ReadableParams | None = None,
+    language: str | None = None,
 ) -> dict[str, dict]:
     """Merge each file of a shard from the shard's ASR chunks; with ``punctuation`` (its
-    ``model_dir`` set), FireRedPunc (loaded once) punctuates them."""
+    ``model_dir`` set), FireRedPunc (loaded once) punctuates them; ``readable``: the units a
+    viewer cannot read in the shard's ``language`` become markers (``merge_transcript``)."""
     import logging
 
     from firescribe.chinese import ChineseParams, convert_doc
@@ -322,7 +387,7 @@ def run_merge(
         info = {**read_json(f.info), "source": f.source}
         n_units = len(plan["samples"][sample]["units"])
         sample_heard = None if heard is None else heard.get(sample, {"untranscribed": [], "events": []})
-        doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard)
+        doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard, readable, language)
         doc = convert_doc(doc, ChineseParams.from_params(params["chinese"]) if "chinese" in params else None)  # script, numbers
         write_outputs(doc, f.out, cue)
         docs[sample] = doc

@@ -146,15 +146,25 @@ def plot_stage_shares(stages: pd.DataFrame, path: str):
     return fig
 
 
+def redecode_text(how: dict | None) -> str:
+    """How a guarded unit was re-decoded (firescribe.guard.guard_unit), in words."""
+    if how is None:
+        return ""
+    if not how["sampled"]:
+        return "not sampled"
+    return f"sampled at {', '.join(map(str, how['temperatures']))} (seed {how['seed']})"
+
+
 def guarded_table(transcript_jsons: list[str]) -> pd.DataFrame:
     """One row per unit the guard tripped on, over all files (firescribe.guard)."""
     rows = [
         {"sample": doc["sample"], "start": g["start"], "end": g["end"], "tripped": ", ".join(g["tripped"]),
-         "after re-decode": ", ".join(g["tripped_after"]) or "nothing", "actions": ", ".join(g["actions"])}
+         "after re-decode": ", ".join(g["tripped_after"]) or "nothing", "actions": ", ".join(g["actions"]),
+         "re-decode": redecode_text(g.get("redecode")), "held back": g.get("held_back", "")}
         for doc in map(read_json, transcript_jsons)
         for g in doc["guarded_units"]
     ]
-    return pd.DataFrame(rows, columns=["sample", "start", "end", "tripped", "after re-decode", "actions"])
+    return pd.DataFrame(rows, columns=["sample", "start", "end", "tripped", "after re-decode", "actions", "re-decode", "held back"])
 
 
 def files_html(files: pd.DataFrame, scores: dict, path: str, guarded: pd.DataFrame) -> None:

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 from firescribe.chinese import ChineseParams
 from firescribe.fireredvad import FRAME_MS, FireRedVadParams
-from firescribe.guard import GuardParams
+from firescribe.guard import GuardParams, ReadableParams
 from firescribe.merge import CueParams
 from firescribe.plan import PlanParams
 from firescribe.punctuation import PunctuationParams
@@ -225,6 +225,7 @@ class Settings:
     punctuation: PunctuationParams
     subtitles: CueParams
     chinese: ChineseParams
+    readable: ReadableParams  # the guard's section as the merge step reads it
     placement: Placement
 
     @property
@@ -270,7 +271,7 @@ class Settings:
             language=config["language"],
             strict=config["strict"],
             shards=ShardParams(**config["shards"]),
-            asr=AsrSettings(config["backend"], options, float(batch_seconds), GuardParams(**config["guard"])),
+            asr=AsrSettings(config["backend"], options, float(batch_seconds), section(GuardParams, config["guard"])),
             vad_model=vad_model,
             vad=vad,
             fireredvad=fireredvad,
@@ -287,6 +288,7 @@ class Settings:
             punctuation=PunctuationParams(**config["punctuation"]),
             subtitles=CueParams(**config["subtitles"]),
             chinese=ChineseParams(**config["chinese"]),
+            readable=section(ReadableParams, config["guard"]),
             placement=Placement.from_config(config),
         )
 
@@ -307,6 +309,11 @@ def resolve_vad_model(config: dict, languages: Iterable = ()) -> str:
     named = [x for x in (config["language"], *languages) if isinstance(x, str) and x]
     chinese = any(x.split("-")[0].lower() in FIREREDVAD_LANGUAGES for x in named)
     return "fireredvad" if chinese or config["backend"] in FIREREDVAD_BACKENDS else "silero"
+
+
+def section(cls, values: dict):
+    """``cls``, a dataclass, of the fields it has in a config section's ``values``."""
+    return cls(**{f.name: values[f.name] for f in dataclasses.fields(cls)})
 
 
 def default_config(**given) -> dict:

@@ -51,5 +51,7 @@ class Backend(Protocol):
     def transcribe(self, batch: list[np.ndarray], language: str | None) -> list[list[Segment]]:
         """Transcribe float32 16 kHz mono units; one list of segments per unit."""
 
-    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams) -> list[Segment]:
-        """Decode one unit that tripped the guard a different way (firescribe.guard)."""
+    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams, seed: int) -> tuple[list[Segment], dict]:
+        """Decode one unit that tripped the guard a different way (firescribe.guard); any
+        sampling draws from ``seed`` (``firescribe.asr.unit_seed``). Also returns how it
+        decoded: ``{"sampled": false}``, or what was sampled and the seed."""

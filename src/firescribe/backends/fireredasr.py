@@ -111,14 +111,14 @@ class FireRedAedBackend:
             out.append([Segment(0.0, duration, text, timed)])
         return out
 
-    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams) -> list[Segment]:
+    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams, seed: int) -> tuple[list[Segment], dict]:
         """The unit's two halves, cut at its quietest point in the middle third: a shorter
         input loops less (FireRedASR #91). Times of the second half are moved back onto the
-        unit's audio."""
+        unit's audio. Beam search: nothing is sampled (``seed`` is not used)."""
         seconds = len(unit) / SAMPLE_RATE
         cut = quietest(frame_energy(unit), seconds / 3, 2 * seconds / 3)
         if cut is None:  # too short to split
-            return self.transcribe([unit], language)[0]
+            return self.transcribe([unit], language)[0], {"sampled": False}
         i = int(round(cut * SAMPLE_RATE))
         first, second = self.transcribe([unit[:i], unit[i:]], language)
         offset = i / SAMPLE_RATE
@@ -127,7 +127,7 @@ class FireRedAedBackend:
                     [Word(round(w.start + offset, 3), round(w.end + offset, 3), w.text, w.confidence) for w in s.words])
             for s in second
         ]
-        return first + moved
+        return first + moved, {"sampled": False}
 
 
 def compile_hotwords(

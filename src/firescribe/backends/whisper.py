@@ -115,6 +115,7 @@ class WhisperBackend:
 
             device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
         self.device = device
+        self.path, self.threads = path, threads
         self.model = WhisperModel(
             path,
             device=device,
@@ -173,23 +174,77 @@ class WhisperBackend:
             out[k].append(_segment(seg, clips[k]["start"]))
         return out
 
-    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams) -> list[Segment]:
+    def redecode(self, unit: np.ndarray, language: str | None, guard: GuardParams, seed: int) -> tuple[list[Segment], dict]:
         """faster-whisper's sequential mode on the unit: its temperature fallback (0.0 to 1.0
         in steps of 0.2) while the output is too repetitive (gzip ratio) or unlikely (average
-        log-probability), and its no-speech rule, with the guard's thresholds."""
-        segments, _ = self.model.transcribe(
-            unit,
-            language=language,
-            beam_size=self.options.beam_size,
-            word_timestamps=True,
-            vad_filter=False,
-            condition_on_previous_text=False,
-            compression_ratio_threshold=guard.compression_ratio,
-            log_prob_threshold=guard.logprob,
-            no_speech_threshold=guard.no_speech,
-            hotwords=self.prompt,
-        )
-        return [_segment(seg, 0.0) for seg in segments if seg.text.strip()]
+        log-probability), and its no-speech rule, with the guard's thresholds. Its sampled
+        decodes (temperatures above 0) draw from a generator seeded with ``seed``
+        (``SeededSampling``). Also returns how it decoded: ``{"sampled": false}``, or the
+        sampled temperatures and the seed."""
+        sampling = SeededSampling(self.model.model, self._sampler, seed)
+        self.model.model = sampling
+        try:
+            segments, _ = self.model.transcribe(
+                unit,
+                language=language,
+                beam_size=self.options.beam_size,
+                word_timestamps=True,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                compression_ratio_threshold=guard.compression_ratio,
+                log_prob_threshold=guard.logprob,
+                no_speech_threshold=guard.no_speech,
+                hotwords=self.prompt,
+            )
+            out = [_segment(seg, 0.0) for seg in segments if seg.text.strip()]  # decodes as it is read
+        finally:
+            self.model.model = sampling.model
+            sampling.close()
+        how = {"sampled": True, "temperatures": sampling.temperatures, "seed": seed} if sampling.temperatures else {"sampled": False}
+        return out, how
+
+    def _sampler(self):
+        """A CTranslate2 model of its own (the same files and settings as faster-whisper's),
+        with one worker thread: for ``SeededSampling``."""
+        import ctranslate2
+
+        return ctranslate2.models.Whisper(self.path, device=self.device, compute_type=self.options.compute_type, intra_threads=self.threads, inter_threads=1)
+
+
+class SeededSampling:
+    """faster-whisper's CTranslate2 model during one re-decode, its sampling seeded.
+
+    CTranslate2 samples (``sampling_topk`` other than 1: faster-whisper's temperature fallback)
+    from one generator per worker thread, seeded when that thread first samples from the seed
+    ``ctranslate2.set_random_seed`` set last (a random one if none), and never again
+    (CTranslate2's src/random.cc): the worker of a loaded model goes on drawing from unit to
+    unit, so what a unit gets would depend on the units sampled before it in the job. Here
+    the first sampled call loads a model of its own (``make``) after ``set_random_seed(seed)``:
+    its one new worker thread draws from ``seed``, and the unit's later sampled calls follow
+    in the decode's own order. Calls that do not sample (beam search at temperature 0) go to
+    the shared ``model``. ``temperatures``: those sampled, in order."""
+
+    def __init__(self, model, make, seed: int):
+        self.model, self.make, self.seed = model, make, seed
+        self.sampler = None
+        self.temperatures: list[float] = []
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def generate(self, *args, **kwargs):
+        if kwargs.get("sampling_topk", 1) == 1:  # CTranslate2's default: no sampling
+            return self.model.generate(*args, **kwargs)
+        if self.sampler is None:
+            import ctranslate2
+
+            ctranslate2.set_random_seed(self.seed)
+            self.sampler = self.make()
+        self.temperatures.append(round(float(kwargs.get("sampling_temperature", 1.0)), 2))
+        return self.sampler.generate(*args, **kwargs)
+
+    def close(self) -> None:
+        self.sampler = None  # its memory and worker thread go with it
 
 
 def hotword_prompt(hotwords: list[Hotword], model) -> str:
