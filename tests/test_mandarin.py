@@ -35,7 +35,10 @@ pytestmark = [
 ]
 
 MAX_CER_GAP = 0.04  # above the pipeline's own spread (see above); 3.5 characters of 89
-PIPELINE_CER = (0.15, 0.23)  # what faster-whisper's pipeline scores (0.191), with room for other CPUs
+# what faster-whisper's own pipeline scores: 0.191 on an AVX2 EPYC (2026-12-02), 0.292 on an
+# AVX-512 EPYC (2026-12-04, faster-whisper 1.2.1, CTranslate2 4.8.5): int8 kernels differ by
+# CPU, and the far-field meeting clip decodes differently. A sanity range for the reference.
+PIPELINE_CER = (0.15, 0.31)
 
 
 def run(tmp_path_factory, name: str, language: str | None, **config) -> dict:
