@@ -5,6 +5,21 @@ whitelist ``file``) with an ordinary media demuxer (format whitelist: no playlis
 concat lists or image sequences, which could make it read other files or the network).
 Extraction never raises on bad media; it reports ``status`` and ``reason`` instead, and
 always leaves a valid (possibly empty) WAV so the rest of the DAG can proceed.
+
+Which audio a file's WAV holds (docs/usage.md, "Audio tracks, channels and start times"):
+
+* its audio tracks are probed in-process (PyAV, the same libav as faster-whisper's; no
+  process per file); a file with several tracks has each one's speech measured (silero)
+  and the track chosen by ``TrackChoice``;
+* a track that starts after the media's start (``start_time``, edit lists) is padded with
+  silence from the media's start (ffmpeg ``aresample`` to the frames' own timestamps), so
+  every time downstream is on the media's timeline, as a player shows it;
+* a track of several channels whose mono downmix loses them (channels in opposite polarity)
+  is taken from its loudest channel instead;
+* a WAV whose header promises more data than the file holds is noted as cut.
+
+An ordinary file (one track starting with the media, channels that downmix) is decoded by
+the very command it always was, to the same bytes.
 """
 
 from __future__ import annotations
@@ -46,6 +61,10 @@ class ExtractInfo:
     reason: str = ""
     duration: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    tracks: list[dict] = field(default_factory=list)  # AudioTrack of each audio track, as dicts
+    track: int | None = None  # the audio track transcribed (its index among the audio tracks)
+    channel: int | None = None  # the one channel transcribed (0 = first), None: the downmix
+    offset: float = 0.0  # silence put before the track: where it starts on the media's timeline
 
 
 def ffmpeg_exe() -> str:
@@ -58,7 +77,8 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def ffmpeg_command(src: str, dst: str) -> list[str]:
+def ffmpeg_input(src: str) -> list[str]:
+    """ffmpeg and its safe reading of ``src`` (see the module doc)."""
     return [
         ffmpeg_exe(),
         "-nostdin",
@@ -72,13 +92,20 @@ def ffmpeg_command(src: str, dst: str) -> list[str]:
         SAFE_DEMUXERS,
         "-i",
         "file:" + str(Path(src).resolve()),  # 'file:' keeps names like '-x.mp4' or 'a:b.mp4' literal
+    ]
+
+
+def pcm_output(dst: str, track: int = 0, filters: str = "") -> list[str]:
+    """The 16 kHz mono s16 WAV of audio track ``track`` (after ``filters``, an ffmpeg ``-af``)."""
+    return [
         "-map",
-        "0:a:0",
+        f"0:a:{track}",
         "-vn",
         "-sn",
         "-dn",
         "-map_metadata",
         "-1",
+        *(["-af", filters] if filters else []),
         "-ac",
         "1",
         "-ar",
@@ -91,6 +118,23 @@ def ffmpeg_command(src: str, dst: str) -> list[str]:
         "-y",
         "file:" + str(dst),
     ]
+
+
+# the level (RMS, dB) of each channel of a track, printed at the end (an output to nowhere)
+CHANNEL_STATS = "astats=measure_perchannel=RMS_level:measure_overall=none"
+
+
+def ffmpeg_command(src: str, dst: str, track: int = 0, offset: bool = False, channel: int | None = None, channel_stats: bool = False) -> list[str]:
+    """Decode audio track ``track`` of ``src`` to ``dst``: from the media's start (``offset``:
+    silence where the track starts later), its one channel ``channel`` or the downmix;
+    ``channel_stats``: also print each channel's level. The defaults are the command
+    extraction always ran."""
+    filters = ",".join(
+        ["aresample=async=1:first_pts=0"] * offset  # silence from 0 to the first frame's time
+        + ([f"pan=mono|c0=c{channel}"] if channel is not None else [])
+    )
+    stats = ["-map", f"0:a:{track}", "-af", CHANNEL_STATS, "-f", "null", "-"] if channel_stats else []
+    return ffmpeg_input(src) + pcm_output(dst, track, filters) + stats
 
 
 _LEVEL_TAG = re.compile(r"\[(error|fatal)\] ")
@@ -136,8 +180,194 @@ def write_empty_wav(path: str | Path) -> None:
         _empty_wav(tmp)
 
 
-def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path) -> ExtractInfo:
-    """Decode ``src`` to 16 kHz mono s16 WAV at ``wav_out``; write ``info_out`` JSON."""
+# ---- what a file holds: audio tracks, their start, their channels ----------------------
+
+# a track starting less than this after the media's start is decoded as it always was
+MIN_OFFSET_S = 0.01
+# a track "carries speech" with at least this much of it (silero frames >= 0.5) in its
+# first SPEECH_PROBE_S seconds: only measured where a file has several tracks
+SPEECH_S = 0.5
+SPEECH_PROBE_S = 600
+# the downmix "loses the channels" when it is this far (dB) below the loudest channel, and
+# that channel is louder than SILENT_DB (a downmix of speech on one channel only is -6 dB)
+CANCEL_DB = 20.0
+SILENT_DB = -60.0
+
+# ISO 639-1 codes and the ISO 639-2 tags containers use for them (both B and T forms)
+LANGUAGE_TAGS = {
+    "ar": ("ara",), "de": ("ger", "deu"), "en": ("eng",), "es": ("spa",), "fr": ("fre", "fra"),
+    "hi": ("hin",), "it": ("ita",), "ja": ("jpn",), "ko": ("kor",), "nl": ("dut", "nld"),
+    "pl": ("pol",), "pt": ("por",), "ru": ("rus",), "sv": ("swe",), "tr": ("tur",),
+    "uk": ("ukr",), "vi": ("vie",), "yue": ("yue",), "zh": ("chi", "zho", "cmn"),
+}  # fmt: skip
+
+
+def language_codes(tag: str | None) -> set[str]:
+    """The codes one language goes by: ``en``, ``eng``, ``en-US`` -> {en, eng}; empty for
+    none or ``und``."""
+    tag = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    if not tag or tag in ("und", "auto"):
+        return set()
+    for short, long in LANGUAGE_TAGS.items():
+        if tag == short or tag in long:
+            return {short, *long}
+    return {tag}
+
+
+def same_language(a: str | None, b: str | None) -> bool:
+    return bool(language_codes(a) & language_codes(b))
+
+
+@dataclass
+class AudioTrack:
+    """One audio track of a file, as probed."""
+
+    index: int  # among the file's audio tracks (ffmpeg's 0:a:N)
+    language: str  # its language tag ("" where none)
+    codec: str
+    channels: int
+    default: bool  # marked as the default track
+    start: float  # where it starts, seconds after the media's start
+    speech_s: float | None = None  # its speech (where several tracks were compared)
+
+    def label(self) -> str:
+        """``a:1 eng aac 2ch default``"""
+        parts = [f"a:{self.index}", self.language or "und", self.codec, f"{self.channels}ch"]
+        return " ".join(parts + ["default"] * self.default)
+
+
+def probe_tracks(src: str) -> list[AudioTrack]:
+    """The audio tracks of ``src`` (in-process with PyAV, read as safely as ffmpeg reads it);
+    empty where none or where the file cannot be opened (ffmpeg then says why)."""
+    try:
+        import av
+
+        options = {"protocol_whitelist": "file", "format_whitelist": SAFE_DEMUXERS}
+        with av.open("file:" + str(Path(src).resolve()), options=options) as c:
+            zero = c.start_time / 1e6 if c.start_time is not None else 0.0  # the media's start
+            tracks = []
+            for i, st in enumerate(c.streams.audio):
+                start = float(st.start_time * st.time_base) - zero if st.start_time is not None and st.time_base else 0.0
+                language = st.language if st.language and st.language != "und" else ""
+                default = bool(st.disposition & av.stream.Disposition.default)
+                channels = st.codec_context.channels or 0
+                tracks.append(AudioTrack(i, language, st.codec_context.name or "", channels, default, round(start, 6)))
+            return tracks
+    except Exception as e:  # noqa: BLE001: a file PyAV cannot open is ffmpeg's to report
+        log.info("probe %s: %s", src, e)
+        return []
+
+
+def track_speech(src: str, tracks: list[AudioTrack]) -> None:
+    """Set each track's ``speech_s``: silero's speech frames in its first SPEECH_PROBE_S
+    seconds (all tracks decoded by one ffmpeg run)."""
+    import tempfile
+
+    from firescribe.vad import FRAME, silero_session, speech_probabilities
+
+    with tempfile.TemporaryDirectory(prefix="firescribe-tracks-") as tmp:
+        outs = [str(Path(tmp) / f"{t.index}.wav") for t in tracks]
+        cmd = ffmpeg_input(src)
+        cmd[cmd.index("-i") : cmd.index("-i")] = ["-t", str(SPEECH_PROBE_S)]
+        for t, out in zip(tracks, outs):
+            cmd += pcm_output(out, t.index)
+        subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        session = silero_session()
+        for t, out in zip(tracks, outs):
+            pcm = open_pcm(out) if Path(out).is_file() and Path(out).stat().st_size > 0 else np.zeros(0, np.int16)
+            probs = speech_probabilities(to_float(np.asarray(pcm)), session) if len(pcm) else np.zeros(0)
+            t.speech_s = round(float((probs >= 0.5).sum()) * FRAME / SAMPLE_RATE, 2)
+
+
+def choose_track(tracks: list[AudioTrack], choice: str | int | None, language: str | None) -> tuple[int, list[str]]:
+    """The audio track to transcribe, and warnings. ``choice``: a track number (among the
+    audio tracks, 0 = the first), a language tag, or None for the automatic choice: the one
+    track carrying speech (``speech_s``); where several do (or none), the one in ``language``,
+    then the one marked default, then the first."""
+    warnings = []
+    if not tracks:
+        return 0, warnings
+    listed = ", ".join(t.label() for t in tracks)
+    if isinstance(choice, int) or (isinstance(choice, str) and choice.isdigit()):
+        if int(choice) < len(tracks):
+            return int(choice), warnings
+        warnings.append(f"no audio track {choice} (the file has {listed}): chose one automatically")
+    elif choice is not None:
+        tagged = [t for t in tracks if same_language(t.language, choice)]
+        if tagged:
+            return next((t for t in tagged if t.default), tagged[0]).index, warnings
+        warnings.append(f"no audio track in {choice!r} (the file has {listed}): chose one automatically")
+    speaking = [t for t in tracks if t.speech_s is not None and t.speech_s >= SPEECH_S]
+    candidates = speaking or tracks
+    ranked = sorted(candidates, key=lambda t: (not same_language(t.language, language), not t.default, t.index))
+    return ranked[0].index, warnings
+
+
+_CHANNEL = re.compile(r"Channel: (\d+)")
+_RMS = re.compile(r"RMS level dB: (-?inf|-?[\d.]+)")
+
+
+def channel_levels(stderr: str) -> list[float]:
+    """Each channel's RMS level (dB) from ffmpeg's ``CHANNEL_STATS`` output."""
+    levels = []
+    for line in stderr.splitlines():
+        if _CHANNEL.search(line):
+            levels.append(float("-inf"))
+        elif (m := _RMS.search(line)) and levels:
+            levels[-1] = float(m.group(1))
+    return levels
+
+
+def level_db(path: str | Path) -> float:
+    """RMS level (dB, full scale 0) of a 16 kHz mono WAV, read in blocks."""
+    pcm = open_pcm(path)
+    total = 0.0
+    for a in range(0, len(pcm), 1 << 22):
+        block = np.asarray(pcm[a : a + (1 << 22)], dtype=np.float64) / 32768.0
+        total += float(np.dot(block, block))
+    return 10 * np.log10(total / len(pcm)) if len(pcm) and total > 0 else float("-inf")
+
+
+def wav_shortfall(path: str) -> tuple[float, float] | None:
+    """For a RIFF WAV whose header promises more sample data than the file holds: (seconds
+    declared, seconds present); None otherwise (not a WAV, whole, or a streamed header)."""
+    import struct
+
+    try:
+        size = Path(path).stat().st_size
+        with open(path, "rb") as f:
+            if f.read(12)[8:12] != b"WAVE" or (f.seek(0) or f.read(4)) != b"RIFF":
+                return None
+            f.seek(12)
+            byte_rate = 0
+            while True:
+                header = f.read(8)
+                if len(header) < 8:
+                    return None
+                kind, n = header[:4], struct.unpack("<I", header[4:])[0]
+                if kind == b"fmt ":
+                    fmt = f.read(n)
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else 0
+                    n = 0
+                elif kind == b"data":
+                    present = size - f.tell()
+                    if not byte_rate or n in (0, 0xFFFFFFFF) or n <= present:
+                        return None
+                    return n / byte_rate, present / byte_rate
+                f.seek(n + (n & 1), 1)
+    except (OSError, struct.error):
+        return None
+
+
+def _decode(src: str, tmp: Path, **how) -> tuple[subprocess.CompletedProcess, int]:
+    proc = subprocess.run(ffmpeg_command(src, str(tmp), **how), capture_output=True, text=True, errors="replace")
+    return proc, (num_samples(tmp) if tmp.exists() and tmp.stat().st_size > 0 else 0)
+
+
+def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path, track: str | int | None = None, language: str | None = None) -> ExtractInfo:
+    """Decode ``src`` to 16 kHz mono s16 WAV at ``wav_out``; write ``info_out`` JSON.
+    ``track``: which audio track (``choose_track``; None: the automatic choice); ``language``:
+    the run's, preferred among several tracks that carry speech."""
     src = str(src)
     info = ExtractInfo(source=src, status=STATUS_OK)
     if not Path(src).is_file():
@@ -149,19 +379,39 @@ def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path) ->
         write_json(info_out, asdict(info))
         return info
 
+    tracks = probe_tracks(src)
+    if len(tracks) > 1:
+        track_speech(src, tracks)
+    chosen, info.warnings = choose_track(tracks, track, language)
+    t = tracks[chosen] if tracks else None
+    how = {"track": chosen, "offset": bool(t and t.start >= MIN_OFFSET_S), "channel_stats": bool(t and t.channels > 1)}
     with atomic_path(wav_out, suffix=".wav") as tmp:
-        proc = subprocess.run(ffmpeg_command(src, str(tmp)), capture_output=True, text=True, errors="replace")
-        n = num_samples(tmp) if tmp.stat().st_size > 0 else 0
+        proc, n = _decode(src, tmp, **how)
+        levels = channel_levels(proc.stderr) if how["channel_stats"] and n else []
+        if levels and max(levels) > SILENT_DB and level_db(tmp) < max(levels) - CANCEL_DB:
+            mono = level_db(tmp)
+            info.channel = int(np.argmax(levels))
+            proc, n = _decode(src, tmp, track=chosen, offset=how["offset"], channel=info.channel)
+            info.warnings.append(
+                f"the channels cancel in the mono downmix ({mono:.1f} dB against {max(levels):.1f} dB): "
+                f"transcribed channel {info.channel + 1} of {len(levels)} alone"
+            )
         if n == 0:  # keep a valid empty WAV so downstream steps have their input
             _empty_wav(tmp)
+    info.tracks = [asdict(x) for x in tracks]
+    info.track = chosen if tracks else None
+    info.offset = round(t.start, 3) if how["offset"] else 0.0
     info.duration = round(n / SAMPLE_RATE, 3)
     errors, declared = ffmpeg_report(proc.stderr)
+    short = wav_shortfall(src)
     if proc.returncode != 0 and n == 0:
         info.status, info.reason = STATUS_FAILED, _explain(errors, src)
     elif n == 0:
         info.status, info.reason = STATUS_EMPTY, "no audio samples"
     elif proc.returncode != 0 or errors:
         info.warnings.append(f"decoded partly or with errors ({info.duration:.1f} s kept): {_explain(errors, src)}")
+    elif short:
+        info.warnings.append(f"decoded partly: the file is cut short, {short[1]:.1f} s of the {short[0]:.1f} s its WAV header declares")
     elif declared and info.duration < declared - max(1.0, 0.05 * declared):
         # a file cut exactly between two compressed frames decodes without any error
         info.warnings.append(f"decoded partly: {info.duration:.1f} s of the {declared:.1f} s the container declares")
@@ -178,15 +428,15 @@ def shard_audio(audio_dir: str | Path, sample: str) -> tuple[str, str]:
     return str(Path(audio_dir) / f"{sample}.wav"), str(Path(audio_dir) / f"{sample}.json")
 
 
-def extract_shard(media: dict[str, str], audio_dir: str | Path, workers: int = 1) -> list[ExtractInfo]:
+def extract_shard(media: dict[str, str], audio_dir: str | Path, workers: int = 1, track: str | int | None = None, language: str | None = None) -> list[ExtractInfo]:
     """Extract each file of a shard (``media``: sample -> path) into ``audio_dir``, with up to
     ``workers`` ffmpeg processes at once; a bad file is reported in its JSON and never stops
-    the others."""
+    the others. ``track``, ``language``: as ``extract_audio`` takes them."""
     from concurrent.futures import ThreadPoolExecutor
 
     Path(audio_dir).mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(extract_audio, src, *shard_audio(audio_dir, sample)) for sample, src in media.items()]
+        jobs = [pool.submit(extract_audio, src, *shard_audio(audio_dir, sample), track, language) for sample, src in media.items()]
         infos = []
         for i, (sample, job) in enumerate(zip(media, jobs), 1):
             infos.append(job.result())

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firescribe import __version__
-from firescribe.audio import STATUS_EMPTY, STATUS_OK
+from firescribe.audio import SPEECH_S, STATUS_EMPTY, STATUS_OK
 from firescribe.guard import event_record
 from firescribe.io import dumps_json, read_json, write_text
 from firescribe.loudness import Loudness
@@ -183,6 +183,19 @@ def plain_text(cues: list[dict]) -> str:
     return "".join(parts).strip()
 
 
+def audio_used(info: dict) -> dict:
+    """What extraction took from the file (firescribe.audio.ExtractInfo): its audio tracks,
+    the one transcribed, its one channel (None: the downmix), where it starts on the media's
+    timeline."""
+    return {k: info.get(k, d) for k, d in (("tracks", []), ("track", None), ("channel", None), ("offset", 0.0))}
+
+
+def other_speech(info: dict) -> str:
+    """For a file found empty: the other audio tracks that carry speech, if any."""
+    others = [t for t in info.get("tracks", []) if t["index"] != info.get("track") and (t.get("speech_s") or 0) >= SPEECH_S]
+    return "".join(f"; audio track {t['index']} carries speech ({t['speech_s']:.1f} s): audio.track: {t['index']} transcribes it" for t in others)
+
+
 def merge_transcript(
     sample: str,
     info: dict,
@@ -209,6 +222,7 @@ def merge_transcript(
     status, reason = info["status"], info.get("reason", "")
     if status == STATUS_OK and not cues:
         status, reason = STATUS_EMPTY, "no speech found" if not n_units else "no words recognised"
+        reason += other_speech(info)
     guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for u in units if "guard" in u]
     if heard is not None:
         guarded += [{"start": h["start"], "end": h["end"], **event_record(h["event"])} for h in heard["untranscribed"]]
@@ -220,6 +234,7 @@ def merge_transcript(
         "reason": reason,
         "warnings": info.get("warnings", []),
         "duration": info["duration"],
+        "audio": audio_used(info),
         "speech_seconds": round(sum(b - a for a, b in speech), 3),  # as VAD found it
         "n_units": n_units,
         "firescribe_version": __version__,

@@ -214,6 +214,7 @@ class Settings:
     hotwords: str | None  # the corpus's hotword list
     language: str | None
     strict: bool
+    track: str | int  # audio.track: auto, an audio track's number or a language tag
     shards: ShardParams
     asr: AsrSettings
     vad_model: str  # silero or fireredvad
@@ -236,6 +237,11 @@ class Settings:
         if self.vad_model == "silero":
             return asdict(self.vad)
         return {"model": self.vad_model, **self.fireredvad.params()}
+
+    def extract_params(self) -> dict:
+        """The extract rule's params beyond its files: ``track`` only where it is not the
+        automatic choice (a corpus extracted before the option existed is not extracted again)."""
+        return {} if self.track == "auto" else {"track": self.track}
 
     @property
     def punctuates(self) -> bool:
@@ -264,6 +270,7 @@ class Settings:
             hotwords=config["hotwords"],
             language=config["language"],
             strict=config["strict"],
+            track=config["audio"]["track"],
             shards=ShardParams(**config["shards"]),
             asr=AsrSettings(config["backend"], options, float(batch_seconds), GuardParams(**config["guard"])),
             vad_model=vad_model,
