@@ -20,8 +20,13 @@ Everything in one run, taking turns:
 4. **The long-form corpus** of benchmarks/peer_workflow.py (``--long-minutes`` of speech in
    8 files), ours (each ``--asr-threads`` layout) against the same script, so nothing
    regresses.
+5. **What the audio checks cost** (``--probe-files``): extraction of that many utterances,
+   as mono WAV, stereo WAV and stereo AAC in MP4, by the bare ffmpeg command extraction ran
+   before the checks against ``extract_audio`` now (probing the tracks in-process, the
+   channels' levels from the same ffmpeg run), one file at a time, taking turns; and what
+   importing PyAV costs an extract job once.
 
-    python benchmarks/dataset.py --files 1000 --asr-threads 1 2 --dry-run-files 10000 --long-minutes 24 --model-loads
+    python benchmarks/dataset.py --files 1000 --asr-threads 1 2 --dry-run-files 10000 --long-minutes 24 --model-loads --probe-files 300
 """
 
 from __future__ import annotations
@@ -132,6 +137,57 @@ def compare(rows: list[dict], peer: str) -> pd.DataFrame:
     return medians
 
 
+def extraction_cost(folder: Path, n: int, repeats: int) -> pd.DataFrame:
+    """Seconds per file extracting ``n`` utterances of ``folder`` before the audio checks (the
+    bare ffmpeg command) and now (``extract_audio``), per kind of file, taking turns; the
+    ratio now / before."""
+    from firescribe.audio import extract_audio, ffmpeg_input, pcm_output
+
+    sources = sorted(folder.glob("*.wav"))[:n]
+    kinds = {"mono WAV": [], "stereo WAV": [], "stereo AAC MP4": []}
+    made = folder.parent / "probe-media"
+    made.mkdir(exist_ok=True)
+    for src in sources:
+        kinds["mono WAV"].append(src)
+        stereo = made / f"{src.stem}.wav"
+        subprocess.run(["sox", "-D", str(src), "-c", "2", str(stereo)], check=True)
+        kinds["stereo WAV"].append(stereo)
+        mp4 = made / f"{src.stem}.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(stereo), "-c:a", "aac", str(mp4)], check=True)
+        kinds["stereo AAC MP4"].append(mp4)
+    out = made / "out"
+    out.mkdir(exist_ok=True)
+
+    def before(files):
+        for f in files:
+            subprocess.run(ffmpeg_input(str(f)) + pcm_output(str(out / "a.wav")), capture_output=True, check=True)
+
+    def now(files):
+        for f in files:
+            extract_audio(f, out / "b.wav", out / "b.json")
+
+    rows = []
+    for kind, files in kinds.items():
+        times = {"before": [], "now": []}
+        for _ in range(repeats):
+            for name, run in (("before", before), ("now", now)):
+                t = time.perf_counter()
+                run(files)
+                times[name].append((time.perf_counter() - t) / len(files))
+        b, a = sorted(times["before"])[len(times["before"]) // 2], sorted(times["now"])[len(times["now"]) // 2]
+        rows.append({"files": kind, "before ms/file": 1000 * b, "now ms/file": 1000 * a, "now / before": a / b})
+    return pd.DataFrame(rows)
+
+
+def import_pyav() -> float:
+    """Seconds a fresh process spends importing PyAV (once per extract job), median of 3."""
+    times = []
+    for _ in range(3):
+        code = "import time; t = time.perf_counter(); import av; print(time.perf_counter() - t)"
+        times.append(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout))
+    return sorted(times)[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=1000, help="utterances in the dataset-shaped corpus; 0: skip it")
@@ -142,6 +198,7 @@ def main() -> None:
     ap.add_argument("--dry-run-files", type=int, default=10000, help="0: no dry run")
     ap.add_argument("--long-minutes", type=float, default=24, help="speech in the long-form corpus; 0: skip it")
     ap.add_argument("--model-loads", action="store_true", help="also time each model's load (makes the AED-L once: minutes, ~10 GB of disk)")
+    ap.add_argument("--probe-files", type=int, default=0, help="utterances whose extraction is timed before and with the audio checks; 0: skip it")
     args = ap.parse_args()
     peer = "script: faster-whisper, one process, word times"
 
@@ -181,6 +238,14 @@ def main() -> None:
     if args.model_loads:
         print("\nper-job model load (a fresh process: imports and load, 1 thread):")
         print(model_loads(3).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+
+    if args.probe_files:
+        if not (tmp / "corpus").is_dir():
+            media.dataset(tmp / "corpus", args.probe_files, seed=0)
+        table = extraction_cost(tmp / "corpus", args.probe_files, max(3, args.repeats))
+        print(f"\nextraction, one file at a time, before the audio checks (bare ffmpeg) and now (median of {max(3, args.repeats)} rounds):")
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        print(f"importing PyAV, once per extract job: {import_pyav():.3f} s")
 
     if args.long_minutes:
         long_refs = make_corpus(tmp / "long", args.long_minutes)

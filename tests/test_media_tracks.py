@@ -170,3 +170,27 @@ def test_an_ordinary_track_decodes_to_the_bytes_it_always_did(made, tmp_path, na
         assert abs(len(now) - len(legacy.read_bytes()) - (pad - 44)) <= 2 * 16000 * 0.02
     else:
         assert now == legacy.read_bytes()
+
+
+def test_choosing_among_tracks():
+    from firescribe.audio import AudioTrack, choose_track
+
+    def tracks(*specs):
+        return [AudioTrack(i, lang, "aac", 2, default, 0.0, speech) for i, (lang, default, speech) in enumerate(specs)]
+
+    # the one with speech, whatever the default or language
+    assert choose_track(tracks(("eng", True, 0.0), ("fre", False, 12.0)), None, "en") == (1, [])
+    # several with speech: the one in the run's language, then the default one, then the first
+    both = tracks(("eng", True, 30.0), ("chi", False, 30.0), ("", False, 30.0))
+    assert choose_track(both, None, "zh")[0] == 1
+    assert choose_track(both, None, None)[0] == 0
+    assert choose_track(tracks(("", False, 9.0), ("", False, 9.0)), None, None)[0] == 0
+    # none with speech: the same order over all of them
+    assert choose_track(tracks(("eng", False, 0.0), ("fre", True, 0.0)), None, None)[0] == 1
+    # asked for: by number or language tag (ISO 639-1 or -2); a missing one falls back, saying so
+    assert choose_track(both, 2, None) == (2, [])
+    assert choose_track(both, "1", None) == (1, [])
+    assert choose_track(both, "zh", None) == (1, []) and choose_track(both, "zho", None) == (1, [])
+    index, warnings = choose_track(both, 5, "zh")
+    assert index == 1 and "no audio track 5" in warnings[0] and "a:2 und aac 2ch" in warnings[0]
+    assert choose_track([], "fr", None) == (0, [])  # nothing probed: ffmpeg's first audio track
