@@ -63,7 +63,15 @@ def made(tmp_path_factory):
     whole.write_bytes(data)
     cut_at = 44 + 4 * int(16000 * (utts[0].end + 0.3))  # after the first sentence
     (m / "cut.wav").write_bytes(data[:cut_at])
-    return {"root": root, "media": m, "src": src, "utts": utts, "offsets": offsets, "seconds": seconds}
+    # a call: one speaker a channel, the second answering after the first
+    call = {}
+    for channel, (text, lead, voice) in enumerate([(media.SENTENCES[0], 1.0, "en-us"), (media.SENTENCES[2], 5.5, "en-gb")], 1):
+        said = src / f"said{channel}.wav"
+        (u,) = media.speech_track([text], [0.2], said, voice=voice)
+        sox(str(said), str(src / f"side{channel}.wav"), "pad", str(lead), "3")
+        call[channel] = media.Utterance(text, u.start + lead, u.end + lead)
+    sox("-M", str(src / "side1.wav"), str(src / "side2.wav"), str(src / "call.wav"), "trim", "0", "11")
+    return {"root": root, "media": m, "src": src, "utts": utts, "offsets": offsets, "seconds": seconds, "call": call}
 
 
 @pytest.fixture(scope="module")
@@ -137,18 +145,33 @@ def test_a_cut_wav_is_transcribed_as_far_as_it_goes_and_says_so(made, run):
     assert row["duration_s"] < made["seconds"] - 2
 
 
-def test_a_track_asked_for_by_language_or_number(made, tmp_path):
-    """audio.track: a language tag or a track number; a chosen track without speech says
-    in its reason which track has speech."""
+def test_a_track_asked_for_and_channels_apart(made, tmp_path):
+    """audio.track: a track number (a chosen track without speech says in its reason which
+    track has speech) or a language tag; audio.channels: apart transcribes each channel of a
+    call on its own, each cue labelled with its channel and on the media's timeline."""
     only = tmp_path / "media"
     only.mkdir()
     (only / "two_tracks.mkv").write_bytes((made["media"] / "two_tracks.mkv").read_bytes())
+    (only / "call.wav").write_bytes((made["src"] / "call.wav").read_bytes())
     work = tmp_path / "run"
     work.mkdir()
-    snakemake(work, config={"input": str(only), "audio": {"track": 0}})
-    row = pd.read_csv(work / "results" / "corpus.tsv", sep="\t", keep_default_na=False).iloc[0]
+    snakemake(work, config={"input": str(only), "audio": {"track": 0, "channels": "apart"}})
+    table = pd.read_csv(work / "results" / "corpus.tsv", sep="\t", keep_default_na=False).set_index("sample")
+    row = table.loc["two_tracks"]
     assert row["status"] == "empty" and row["audio_used"] == "a:0", row.to_dict()
     assert "audio track 1 carries speech" in row["reason"], row["reason"]
+    row = table.loc["call"]
+    assert row["audio_used"] == "a:0 channels 1-2 apart" and abs(row["duration_s"] - 11) < 0.01, row.to_dict()
+    doc = json.loads((work / "results" / "transcripts" / "call.json").read_text())
+    cues = doc["segments"]
+    assert [c["channel"] for c in cues] == [1, 2], cues
+    assert "quick" in cues[0]["text"].lower() and cues[0]["text"].startswith("[1] ")
+    assert "station" in cues[1]["text"].lower() and cues[1]["text"].startswith("[2] ")
+    for cue, said in zip(cues, (made["call"][1], made["call"][2])):
+        assert abs(cue["start"] - said.start) <= 0.2 and abs(cue["end"] - said.end) <= 0.2, (cue, said)
+        assert all(said.start - 0.2 <= w["start"] <= w["end"] <= said.end + 0.2 for w in cue["words"])
+    srt = (work / "results" / "transcripts" / "call.srt").read_text()
+    assert "[1] " in srt and "[2] " in srt
     info = extract_audio(only / "two_tracks.mkv", tmp_path / "fr.wav", tmp_path / "fr.json", track="fr")
     assert info.track == 1 and info.warnings == []
     info = extract_audio(only / "two_tracks.mkv", tmp_path / "de.wav", tmp_path / "de.json", track="de")

@@ -65,6 +65,9 @@ class ExtractInfo:
     track: int | None = None  # the audio track transcribed (its index among the audio tracks)
     channel: int | None = None  # the one channel transcribed (0 = first), None: the downmix
     offset: float = 0.0  # silence put before the track: where it starts on the media's timeline
+    # channels transcribed apart (``apart_channels``): {"channels": n, "stride": seconds from
+    # one channel's start in the WAV to the next's}; None: one audio line
+    apart: dict | None = None
 
 
 def ffmpeg_exe() -> str:
@@ -364,10 +367,50 @@ def _decode(src: str, tmp: Path, **how) -> tuple[subprocess.CompletedProcess, in
     return proc, (num_samples(tmp) if tmp.exists() and tmp.stat().st_size > 0 else 0)
 
 
-def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path, track: str | int | None = None, language: str | None = None) -> ExtractInfo:
+# silence between two channels transcribed apart, one after the other in the WAV: longer than
+# any pause the plan step joins into a unit (plan.max_gap_s) and cues break at
+APART_GAP_S = 10.0
+
+
+def apart_channels(src: str, tmp: Path, how: dict) -> tuple[subprocess.CompletedProcess, int, dict | None]:
+    """Decode the track's channels at 16 kHz and write them to ``tmp`` one after the other,
+    APART_GAP_S of silence between them: the samples written, and the ``apart`` record."""
+    multi = tmp.with_name(tmp.name + ".channels.wav")
+    cmd = ffmpeg_input(src) + pcm_output(str(multi), how["track"], "aresample=async=1:first_pts=0" if how["offset"] else "")
+    i = cmd.index("-ac")
+    del cmd[i : i + 2]  # every channel
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    try:
+        with open(multi, "rb") as fh, wave.open(fh) as w:
+            channels, n = w.getnchannels(), w.getnframes()
+            w.readframes(0)  # positions the file at the start of the sample data
+            offset = fh.tell()
+        pcm = np.memmap(multi, dtype="<i2", mode="r", offset=offset, shape=(n, channels)) if n else np.zeros((0, channels), np.int16)
+        gap = np.zeros(int(APART_GAP_S * SAMPLE_RATE), dtype="<i2")
+        with wave.open(str(tmp), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            for c in range(channels):
+                for a in range(0, n, 1 << 20):
+                    out.writeframes(np.ascontiguousarray(pcm[a : a + (1 << 20), c]).tobytes())
+                if c < channels - 1:
+                    out.writeframes(gap.tobytes())
+        del pcm
+        return proc, n, {"channels": channels, "stride": (n + len(gap)) / SAMPLE_RATE}
+    except (OSError, EOFError, wave.Error):
+        return proc, 0, None
+    finally:
+        multi.unlink(missing_ok=True)
+
+
+def extract_audio(
+    src: str | Path, wav_out: str | Path, info_out: str | Path, track: str | int | None = None, language: str | None = None, apart: bool = False
+) -> ExtractInfo:
     """Decode ``src`` to 16 kHz mono s16 WAV at ``wav_out``; write ``info_out`` JSON.
     ``track``: which audio track (``choose_track``; None: the automatic choice); ``language``:
-    the run's, preferred among several tracks that carry speech."""
+    the run's, preferred among several tracks that carry speech; ``apart``: a track's channels
+    one after the other (``apart_channels``), to be transcribed apart."""
     src = str(src)
     info = ExtractInfo(source=src, status=STATUS_OK)
     if not Path(src).is_file():
@@ -386,7 +429,11 @@ def extract_audio(src: str | Path, wav_out: str | Path, info_out: str | Path, tr
     t = tracks[chosen] if tracks else None
     how = {"track": chosen, "offset": bool(t and t.start >= MIN_OFFSET_S), "channel_stats": bool(t and t.channels > 1)}
     with atomic_path(wav_out, suffix=".wav") as tmp:
-        proc, n = _decode(src, tmp, **how)
+        if apart and how["channel_stats"]:
+            how["channel_stats"] = False  # no downmix to check
+            proc, n, info.apart = apart_channels(src, tmp, how)
+        else:
+            proc, n = _decode(src, tmp, **how)
         levels = channel_levels(proc.stderr) if how["channel_stats"] and n else []
         if levels and max(levels) > SILENT_DB and level_db(tmp) < max(levels) - CANCEL_DB:
             mono = level_db(tmp)
@@ -428,15 +475,17 @@ def shard_audio(audio_dir: str | Path, sample: str) -> tuple[str, str]:
     return str(Path(audio_dir) / f"{sample}.wav"), str(Path(audio_dir) / f"{sample}.json")
 
 
-def extract_shard(media: dict[str, str], audio_dir: str | Path, workers: int = 1, track: str | int | None = None, language: str | None = None) -> list[ExtractInfo]:
+def extract_shard(
+    media: dict[str, str], audio_dir: str | Path, workers: int = 1, track: str | int | None = None, language: str | None = None, apart: bool = False
+) -> list[ExtractInfo]:
     """Extract each file of a shard (``media``: sample -> path) into ``audio_dir``, with up to
     ``workers`` ffmpeg processes at once; a bad file is reported in its JSON and never stops
-    the others. ``track``, ``language``: as ``extract_audio`` takes them."""
+    the others. ``track``, ``language``, ``apart``: as ``extract_audio`` takes them."""
     from concurrent.futures import ThreadPoolExecutor
 
     Path(audio_dir).mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(extract_audio, src, *shard_audio(audio_dir, sample), track, language) for sample, src in media.items()]
+        jobs = [pool.submit(extract_audio, src, *shard_audio(audio_dir, sample), track, language, apart) for sample, src in media.items()]
         infos = []
         for i, (sample, job) in enumerate(zip(media, jobs), 1):
             infos.append(job.result())

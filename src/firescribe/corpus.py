@@ -27,7 +27,7 @@ ACCURACY_COLUMNS = ["metric", "ref_tokens", "substitutions", "deletions", "inser
 
 def audio_columns(audio: dict) -> dict:
     """The file's audio tracks (``a:1 eng aac 2ch default; ...``), the one transcribed
-    (``a:1``; ``a:0 channel 2 of 2`` where one channel was), and where it starts on the
+    (``a:1``; ``a:0 channel 2 of 2`` where one channel was; ``a:0 channels 1-2 apart``), and where it starts on the
     media's timeline (firescribe.merge.audio_used; empty for transcripts older than it)."""
     tracks = [AudioTrack(**t) for t in audio.get("tracks", [])]
     used = ""
@@ -35,6 +35,8 @@ def audio_columns(audio: dict) -> dict:
         used = f"a:{audio['track']}"
         if audio.get("channel") is not None:
             used += f" channel {audio['channel'] + 1} of {tracks[audio['track']].channels}"
+        elif audio.get("apart"):
+            used += f" channels 1-{audio['apart']['channels']} apart"
     return {"audio_tracks": "; ".join(t.label() for t in tracks), "audio_used": used, "audio_offset_s": audio.get("offset", 0.0)}
 
 

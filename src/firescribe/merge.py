@@ -186,8 +186,28 @@ def plain_text(cues: list[dict]) -> str:
 def audio_used(info: dict) -> dict:
     """What extraction took from the file (firescribe.audio.ExtractInfo): its audio tracks,
     the one transcribed, its one channel (None: the downmix), where it starts on the media's
-    timeline."""
-    return {k: info.get(k, d) for k, d in (("tracks", []), ("track", None), ("channel", None), ("offset", 0.0))}
+    timeline, its channels transcribed apart (None: not)."""
+    return {k: info.get(k, d) for k, d in (("tracks", []), ("track", None), ("channel", None), ("offset", 0.0), ("apart", None))}
+
+
+def on_channel(apart: dict, start: float, end: float) -> tuple[int, float, float]:
+    """A span of a WAV of channels one after the other (firescribe.audio.apart_channels):
+    its channel (1 = the first), and its times on that channel, the media's timeline."""
+    k = min(apart["channels"] - 1, max(0, int(start // apart["stride"])))
+    shift = k * apart["stride"]
+    return k + 1, round(start - shift, 3), round(end - shift, 3)
+
+
+def channel_cues(cues: list[dict], apart: dict) -> list[dict]:
+    """Cues of channels transcribed apart, each on its channel's (the media's) timeline, with
+    its ``channel`` and the text labelled ``[1] ...``; all in order of time."""
+    out = []
+    for c in cues:
+        k, start, end = on_channel(apart, c["start"], c["end"])
+        shift = c["start"] - start
+        words = [{**w, "start": round(w["start"] - shift, 3), "end": round(w["end"] - shift, 3)} for w in c["words"]]
+        out.append({**c, "start": start, "end": end, "text": f"[{k}] {c['text']}", "words": words, "channel": k})
+    return sorted(out, key=lambda c: (c["start"], c["channel"]))
 
 
 def other_speech(info: dict) -> str:
@@ -219,6 +239,8 @@ def merge_transcript(
     if punctuate is not None:
         segments = punctuate(segments)
     cues = build_cues(segments, p, speech, loudness)
+    if info.get("apart"):
+        cues = channel_cues(cues, info["apart"])
     status, reason = info["status"], info.get("reason", "")
     if status == STATUS_OK and not cues:
         status, reason = STATUS_EMPTY, "no speech found" if not n_units else "no words recognised"
@@ -227,6 +249,9 @@ def merge_transcript(
     if heard is not None:
         guarded += [{"start": h["start"], "end": h["end"], **event_record(h["event"])} for h in heard["untranscribed"]]
         guarded.sort(key=lambda g: g["start"])
+    if info.get("apart"):  # on the media's timeline too
+        spans = [on_channel(info["apart"], g["start"], g["end"]) for g in guarded]
+        guarded = sorted(({**g, "start": a, "end": b} for g, (_, a, b) in zip(guarded, spans)), key=lambda g: g["start"])
     return {
         "sample": sample,
         "source": info["source"],
@@ -248,6 +273,7 @@ def merge_transcript(
                 "start": c["start"],
                 "end": c["end"],
                 "text": c["text"],
+                **({"channel": c["channel"]} if "channel" in c else {}),
                 "words": [{"start": w["start"], "end": w["end"], "text": w["text"].strip(), "confidence": w.get("confidence")} for w in c["words"]],
             }
             for c in cues

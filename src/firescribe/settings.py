@@ -215,6 +215,7 @@ class Settings:
     language: str | None
     strict: bool
     track: str | int  # audio.track: auto, an audio track's number or a language tag
+    channels: str  # audio.channels: mix or apart
     shards: ShardParams
     asr: AsrSettings
     vad_model: str  # silero or fireredvad
@@ -239,9 +240,10 @@ class Settings:
         return {"model": self.vad_model, **self.fireredvad.params()}
 
     def extract_params(self) -> dict:
-        """The extract rule's params beyond its files: ``track`` only where it is not the
-        automatic choice (a corpus extracted before the option existed is not extracted again)."""
-        return {} if self.track == "auto" else {"track": self.track}
+        """The extract rule's params beyond its files: ``track`` and ``channels`` only where
+        not at their defaults (a corpus extracted before the options existed is not extracted
+        again)."""
+        return {**({"track": self.track} if self.track != "auto" else {}), **({"channels": self.channels} if self.channels != "mix" else {})}
 
     @property
     def punctuates(self) -> bool:
@@ -271,6 +273,7 @@ class Settings:
             language=config["language"],
             strict=config["strict"],
             track=config["audio"]["track"],
+            channels=config["audio"]["channels"],
             shards=ShardParams(**config["shards"]),
             asr=AsrSettings(config["backend"], options, float(batch_seconds), GuardParams(**config["guard"])),
             vad_model=vad_model,
