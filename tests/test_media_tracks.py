@@ -217,3 +217,24 @@ def test_choosing_among_tracks():
     index, warnings = choose_track(both, 5, "zh")
     assert index == 1 and "no audio track 5" in warnings[0] and "a:2 und aac 2ch" in warnings[0]
     assert choose_track([], "fr", None) == (0, [])  # nothing probed: ffmpeg's first audio track
+
+
+def test_every_track_as_outputs_of_its_own(made, tmp_path):
+    """audio.track: all: each audio track transcribed as <sample>.track<n>.*, each on the
+    media's timeline (the speech track here starts 2 s in); the file's own transcript is the
+    automatic choice's."""
+    only = tmp_path / "media"
+    only.mkdir()
+    ffmpeg("-i", str(made["src"] / "tone.wav"), "-itsoffset", "2", "-i", str(made["src"] / "speech.wav"),
+           "-map", "0:a", "-map", "1:a", "-c:a", "libopus", str(only / "dubbed.mkv"))  # fmt: skip
+    work = tmp_path / "run"
+    work.mkdir()
+    snakemake(work, config={"input": str(only), "audio": {"track": "all"}})
+    out = work / "results" / "transcripts"
+    main, tone, speech = (json.loads((out / f"dubbed{part}.json").read_text()) for part in ("", ".track0", ".track1"))
+    assert_on_time(speech, made["utts"], 2.0)
+    assert main["segments"] == speech["segments"] and main["audio"]["track"] == 1
+    assert tone["status"] == "empty" and tone["audio"]["track"] == 0 and tone["segments"] == []
+    assert (out / "dubbed.track1.srt").read_text() == (out / "dubbed.srt").read_text()
+    row = pd.read_csv(work / "results" / "corpus.tsv", sep="\t", keep_default_na=False).iloc[0]
+    assert row["audio_used"] == "a:1 (and every track apart: .track<n>. transcripts)", row.to_dict()

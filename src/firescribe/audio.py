@@ -65,8 +65,9 @@ class ExtractInfo:
     track: int | None = None  # the audio track transcribed (its index among the audio tracks)
     channel: int | None = None  # the one channel transcribed (0 = first), None: the downmix
     offset: float = 0.0  # silence put before the track: where it starts on the media's timeline
-    # channels transcribed apart (``apart_channels``): {"channels": n, "stride": seconds from
-    # one channel's start in the WAV to the next's}; None: one audio line
+    # channels or tracks transcribed apart, one after the other in the WAV (``apart_channels``,
+    # ``apart_tracks``): {"channels": n} or {"tracks": [their indices]}, and "stride": seconds
+    # from one's start in the WAV to the next's; None: one line of audio
     apart: dict | None = None
 
 
@@ -404,13 +405,41 @@ def apart_channels(src: str, tmp: Path, how: dict) -> tuple[subprocess.Completed
         multi.unlink(missing_ok=True)
 
 
+def apart_tracks(src: str, tmp: Path, tracks: list[AudioTrack]) -> tuple[subprocess.CompletedProcess, int, dict | None]:
+    """Decode every track (each from the media's start, mixed down) and write them to ``tmp``
+    one after the other, each padded to the longest, APART_GAP_S of silence between them: the
+    samples of the longest, and the ``apart`` record."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="firescribe-tracks-", dir=tmp.parent) as folder:
+        outs = [Path(folder) / f"{t.index}.wav" for t in tracks]
+        cmd = ffmpeg_input(src)
+        for t, out in zip(tracks, outs):
+            cmd += pcm_output(str(out), t.index, "aresample=async=1:first_pts=0" if t.start >= MIN_OFFSET_S else "")
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        pcms = [open_pcm(o) if o.is_file() and o.stat().st_size > 0 else np.zeros(0, np.int16) for o in outs]
+        n = max(len(p) for p in pcms)
+        gap = int(APART_GAP_S * SAMPLE_RATE)
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(SAMPLE_RATE)
+            for i, pcm in enumerate(pcms):
+                for a in range(0, len(pcm), 1 << 20):
+                    w.writeframes(np.asarray(pcm[a : a + (1 << 20)]).tobytes())
+                w.writeframes(np.zeros(n - len(pcm) + gap * (i < len(pcms) - 1), dtype="<i2").tobytes())
+        del pcms
+    return proc, n, {"tracks": [t.index for t in tracks], "stride": (n + gap) / SAMPLE_RATE}
+
+
 def extract_audio(
     src: str | Path, wav_out: str | Path, info_out: str | Path, track: str | int | None = None, language: str | None = None, apart: bool = False
 ) -> ExtractInfo:
     """Decode ``src`` to 16 kHz mono s16 WAV at ``wav_out``; write ``info_out`` JSON.
-    ``track``: which audio track (``choose_track``; None: the automatic choice); ``language``:
-    the run's, preferred among several tracks that carry speech; ``apart``: a track's channels
-    one after the other (``apart_channels``), to be transcribed apart."""
+    ``track``: which audio track (``choose_track``; None: the automatic choice; "all": every
+    track, one after the other (``apart_tracks``), the automatic choice the file's main
+    transcript); ``language``: the run's, preferred among several tracks that carry speech;
+    ``apart``: a track's channels one after the other (``apart_channels``)."""
     src = str(src)
     info = ExtractInfo(source=src, status=STATUS_OK)
     if not Path(src).is_file():
@@ -425,11 +454,15 @@ def extract_audio(
     tracks = probe_tracks(src)
     if len(tracks) > 1:
         track_speech(src, tracks)
-    chosen, info.warnings = choose_track(tracks, track, language)
+    every = track == "all"
+    chosen, info.warnings = choose_track(tracks, None if every else track, language)
     t = tracks[chosen] if tracks else None
     how = {"track": chosen, "offset": bool(t and t.start >= MIN_OFFSET_S), "channel_stats": bool(t and t.channels > 1)}
     with atomic_path(wav_out, suffix=".wav") as tmp:
-        if apart and how["channel_stats"]:
+        if every and len(tracks) > 1:
+            how["channel_stats"] = False
+            proc, n, info.apart = apart_tracks(src, tmp, tracks)
+        elif apart and how["channel_stats"]:
             how["channel_stats"] = False  # no downmix to check
             proc, n, info.apart = apart_channels(src, tmp, how)
         else:
@@ -447,7 +480,7 @@ def extract_audio(
             _empty_wav(tmp)
     info.tracks = [asdict(x) for x in tracks]
     info.track = chosen if tracks else None
-    info.offset = round(t.start, 3) if how["offset"] else 0.0
+    info.offset = round(t.start, 3) if how["offset"] and not (info.apart and "tracks" in info.apart) else 0.0
     info.duration = round(n / SAMPLE_RATE, 3)
     errors, declared = ffmpeg_report(proc.stderr)
     short = wav_shortfall(src)

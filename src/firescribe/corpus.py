@@ -35,8 +35,10 @@ def audio_columns(audio: dict) -> dict:
         used = f"a:{audio['track']}"
         if audio.get("channel") is not None:
             used += f" channel {audio['channel'] + 1} of {tracks[audio['track']].channels}"
-        elif audio.get("apart"):
+        elif audio.get("apart") and "channels" in audio["apart"]:
             used += f" channels 1-{audio['apart']['channels']} apart"
+        elif audio.get("apart"):
+            used += " (and every track apart: .track<n>. transcripts)"
     return {"audio_tracks": "; ".join(t.label() for t in tracks), "audio_used": used, "audio_offset_s": audio.get("offset", 0.0)}
 
 

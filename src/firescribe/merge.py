@@ -191,23 +191,32 @@ def audio_used(info: dict) -> dict:
 
 
 def on_channel(apart: dict, start: float, end: float) -> tuple[int, float, float]:
-    """A span of a WAV of channels one after the other (firescribe.audio.apart_channels):
-    its channel (1 = the first), and its times on that channel, the media's timeline."""
-    k = min(apart["channels"] - 1, max(0, int(start // apart["stride"])))
+    """A span of a WAV of channels or tracks one after the other (firescribe.audio.apart_channels,
+    apart_tracks): which one (1 = the first), and its times on it, the media's timeline."""
+    count = apart["channels"] if "channels" in apart else len(apart["tracks"])
+    k = min(count - 1, max(0, int(start // apart["stride"])))
     shift = k * apart["stride"]
     return k + 1, round(start - shift, 3), round(end - shift, 3)
 
 
 def channel_cues(cues: list[dict], apart: dict) -> list[dict]:
-    """Cues of channels transcribed apart, each on its channel's (the media's) timeline, with
-    its ``channel`` and the text labelled ``[1] ...``; all in order of time."""
+    """Cues of channels (or tracks) transcribed apart, each on the media's timeline, with its
+    ``channel`` (1 = the first; for tracks, the place in ``apart["tracks"]``) and, for
+    channels, the text labelled ``[1] ...``; all in order of time."""
     out = []
     for c in cues:
         k, start, end = on_channel(apart, c["start"], c["end"])
         shift = c["start"] - start
         words = [{**w, "start": round(w["start"] - shift, 3), "end": round(w["end"] - shift, 3)} for w in c["words"]]
-        out.append({**c, "start": start, "end": end, "text": f"[{k}] {c['text']}", "words": words, "channel": k})
+        text = f"[{k}] {c['text']}" if "channels" in apart else c["text"]
+        out.append({**c, "start": start, "end": end, "text": text, "words": words, "channel": k})
     return sorted(out, key=lambda c: (c["start"], c["channel"]))
+
+
+def track_outputs(out: dict[str, str], track: int) -> dict[str, str]:
+    """The transcript paths of one track of a file transcribed track by track:
+    ``<sample>.track<n>.<format>``."""
+    return {fmt: path[: -len(fmt) - 1] + f".track{track}.{fmt}" for fmt, path in out.items()}
 
 
 def other_speech(info: dict) -> str:
@@ -228,19 +237,29 @@ def merge_transcript(
     loudness: Loudness | None = None,
     punctuate: Callable[[list[dict]], list[dict]] | None = None,
     heard: dict[str, list[dict]] | None = None,
+    track: int | None = None,
 ) -> dict:
     """The transcript document of one file from its ``units`` in the ASR chunk documents (of
     its ``n_units`` planned); ``punctuate`` (firescribe.punctuation) adds punctuation to the
     segments before cues are cut, so cues end at sentence ends. ``heard``: what FireRedVAD's
     event model heard (``firescribe.vad.read_events``): its singing and music spans, and the
-    speech segments it heard as only those (not transcribed: the guard's record says so)."""
+    speech segments it heard as only those (not transcribed: the guard's record says so).
+    A file transcribed track by track (``info["apart"]["tracks"]``): the document of audio
+    track ``track`` (None: the one extraction chose, ``info["track"]``)."""
     segments = [s for u in units for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
     if punctuate is not None:
         segments = punctuate(segments)
     cues = build_cues(segments, p, speech, loudness)
-    if info.get("apart"):
-        cues = channel_cues(cues, info["apart"])
+    apart = info.get("apart")
+    if apart:
+        cues = channel_cues(cues, apart)
+    if apart and "tracks" in apart:  # this track's cues alone
+        track = info["track"] if track is None else track
+        place = apart["tracks"].index(track) + 1
+        cues = [{k: v for k, v in c.items() if k != "channel"} for c in cues if c["channel"] == place]
+        info = {**info, "track": track}
+        speech = [(a, b) for a, b in speech if on_channel(apart, a, b)[0] == place]
     status, reason = info["status"], info.get("reason", "")
     if status == STATUS_OK and not cues:
         status, reason = STATUS_EMPTY, "no speech found" if not n_units else "no words recognised"
@@ -249,9 +268,10 @@ def merge_transcript(
     if heard is not None:
         guarded += [{"start": h["start"], "end": h["end"], **event_record(h["event"])} for h in heard["untranscribed"]]
         guarded.sort(key=lambda g: g["start"])
-    if info.get("apart"):  # on the media's timeline too
-        spans = [on_channel(info["apart"], g["start"], g["end"]) for g in guarded]
-        guarded = sorted(({**g, "start": a, "end": b} for g, (_, a, b) in zip(guarded, spans)), key=lambda g: g["start"])
+    if apart:  # on the media's timeline too (a track's own alone)
+        spans = [on_channel(apart, g["start"], g["end"]) for g in guarded]
+        guarded = [{**g, "start": a, "end": b} for g, (k, a, b) in zip(guarded, spans) if "tracks" not in apart or k == place]
+        guarded.sort(key=lambda g: g["start"])
     return {
         "sample": sample,
         "source": info["source"],
@@ -364,8 +384,12 @@ def run_merge(
         n_units = len(plan["samples"][sample]["units"])
         sample_heard = None if heard is None else heard.get(sample, {"untranscribed": [], "events": []})
         doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard)
-        doc = convert_doc(doc, ChineseParams.from_params(params["chinese"]) if "chinese" in params else None)  # script, numbers
+        chinese = ChineseParams.from_params(params["chinese"]) if "chinese" in params else None
+        doc = convert_doc(doc, chinese)  # script, numbers
         write_outputs(doc, f.out, cue)
+        for track in (info.get("apart") or {}).get("tracks", []):  # audio.track: all
+            args = (sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard)
+            write_outputs(convert_doc(merge_transcript(*args, track=track), chinese), track_outputs(f.out, track), cue)
         docs[sample] = doc
         logging.getLogger(__name__).info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
     return docs
