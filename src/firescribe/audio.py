@@ -327,9 +327,9 @@ def level_db(path: str | Path) -> float:
     pcm = open_pcm(path)
     total = 0.0
     for a in range(0, len(pcm), 1 << 22):
-        block = np.asarray(pcm[a : a + (1 << 22)], dtype=np.float64) / 32768.0
+        block = np.asarray(pcm[a : a + (1 << 22)], dtype=np.float32)
         total += float(np.dot(block, block))
-    return 10 * np.log10(total / len(pcm)) if len(pcm) and total > 0 else float("-inf")
+    return 10 * np.log10(total / len(pcm) / 32768.0**2) if len(pcm) and total > 0 else float("-inf")
 
 
 def wav_shortfall(path: str) -> tuple[float, float] | None:
@@ -468,8 +468,7 @@ def extract_audio(
         else:
             proc, n = _decode(src, tmp, **how)
         levels = channel_levels(proc.stderr) if how["channel_stats"] and n else []
-        if levels and max(levels) > SILENT_DB and level_db(tmp) < max(levels) - CANCEL_DB:
-            mono = level_db(tmp)
+        if levels and max(levels) > SILENT_DB and (mono := level_db(tmp)) < max(levels) - CANCEL_DB:
             info.channel = int(np.argmax(levels))
             proc, n = _decode(src, tmp, track=chosen, offset=how["offset"], channel=info.channel)
             info.warnings.append(
