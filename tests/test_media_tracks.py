@@ -234,7 +234,7 @@ def test_every_track_as_outputs_of_its_own(made, tmp_path):
     main, tone, speech = (json.loads((out / f"dubbed{part}.json").read_text()) for part in ("", ".track0", ".track1"))
     assert_on_time(speech, made["utts"], 2.0)
     assert main["segments"] == speech["segments"] and main["audio"]["track"] == 1
-    assert tone["status"] == "empty" and tone["audio"]["track"] == 0 and tone["segments"] == []
+    assert (tone["status"], tone["reason"], tone["audio"]["track"], tone["segments"]) == ("empty", "no speech found", 0, [])
     assert (out / "dubbed.track1.srt").read_text() == (out / "dubbed.srt").read_text()
     row = pd.read_csv(work / "results" / "corpus.tsv", sep="\t", keep_default_na=False).iloc[0]
     assert row["audio_used"] == "a:1 (and every track apart: .track<n>. transcripts)", row.to_dict()

@@ -260,10 +260,12 @@ def merge_transcript(
         cues = [{k: v for k, v in c.items() if k != "channel"} for c in cues if c["channel"] == place]
         info = {**info, "track": track}
         speech = [(a, b) for a, b in speech if on_channel(apart, a, b)[0] == place]
+    # whether speech was planned (for a track of several: whether the VAD found any in it)
+    planned = bool(speech) if apart and "tracks" in apart else bool(n_units)
     status, reason = info["status"], info.get("reason", "")
     if status == STATUS_OK and not cues:
-        status, reason = STATUS_EMPTY, "no speech found" if not n_units else "no words recognised"
-        reason += other_speech(info)
+        status, reason = STATUS_EMPTY, "no words recognised" if planned else "no speech found"
+        reason += "" if apart and "tracks" in apart else other_speech(info)  # (all are transcribed)
     guarded = [{"start": u["spans"][0][0], "end": u["spans"][-1][1], **u["guard"]} for u in units if "guard" in u]
     if heard is not None:
         guarded += [{"start": h["start"], "end": h["end"], **event_record(h["event"])} for h in heard["untranscribed"]]
