@@ -238,3 +238,18 @@ def test_every_track_as_outputs_of_its_own(made, tmp_path):
     assert (out / "dubbed.track1.srt").read_text() == (out / "dubbed.srt").read_text()
     row = pd.read_csv(work / "results" / "corpus.tsv", sep="\t", keep_default_na=False).iloc[0]
     assert row["audio_used"] == "a:1 (and every track apart: .track<n>. transcripts)", row.to_dict()
+
+
+def test_a_quiet_mix_of_cancelling_channels_and_wav_headers(made, tmp_path):
+    """A quiet recording whose channels cancel (the mix at -97 dB, the channels at -49 dB) is
+    taken from one channel; a WAV's track is read from its header, its cut noted."""
+    from firescribe.audio import probe_tracks, wav_header
+
+    quiet = tmp_path / "quiet.wav"
+    sox(str(made["src"] / "speech.wav"), "-c", "2", str(quiet), "remix", "1", "1i", "vol", "0.05")
+    info = extract_audio(quiet, tmp_path / "q.wav", tmp_path / "q.json")
+    assert info.channel in (0, 1) and "channels cancel" in info.warnings[0], info.warnings
+    assert [t.label() for t in probe_tracks(str(made["media"] / "stereo.wav"))] == ["a:0 und pcm_s16le 2ch"]
+    cut = wav_header(str(made["media"] / "cut.wav"))
+    assert cut["declared"] == pytest.approx(media.duration(made["media"] / "stereo.wav")) and cut["present"] < cut["declared"] - 2
+    assert wav_header(str(made["media"] / "late_mkv.mkv")) is None

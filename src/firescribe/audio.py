@@ -128,17 +128,15 @@ def pcm_output(dst: str, track: int = 0, filters: str = "") -> list[str]:
 CHANNEL_STATS = "astats=measure_perchannel=RMS_level:measure_overall=none"
 
 
-def ffmpeg_command(src: str, dst: str, track: int = 0, offset: bool = False, channel: int | None = None, channel_stats: bool = False) -> list[str]:
+def ffmpeg_command(src: str, dst: str, track: int = 0, offset: bool = False, channel: int | None = None) -> list[str]:
     """Decode audio track ``track`` of ``src`` to ``dst``: from the media's start (``offset``:
-    silence where the track starts later), its one channel ``channel`` or the downmix;
-    ``channel_stats``: also print each channel's level. The defaults are the command
-    extraction always ran."""
+    silence where the track starts later), its one channel ``channel`` or the downmix. The
+    defaults are the command extraction always ran."""
     filters = ",".join(
         ["aresample=async=1:first_pts=0"] * offset  # silence from 0 to the first frame's time
         + ([f"pan=mono|c0=c{channel}"] if channel is not None else [])
     )
-    stats = ["-map", f"0:a:{track}", "-af", CHANNEL_STATS, "-f", "null", "-"] if channel_stats else []
-    return ffmpeg_input(src) + pcm_output(dst, track, filters) + stats
+    return ffmpeg_input(src) + pcm_output(dst, track, filters)
 
 
 _LEVEL_TAG = re.compile(r"\[(error|fatal)\] ")
@@ -241,8 +239,12 @@ class AudioTrack:
 
 
 def probe_tracks(src: str) -> list[AudioTrack]:
-    """The audio tracks of ``src`` (in-process with PyAV, read as safely as ffmpeg reads it);
-    empty where none or where the file cannot be opened (ffmpeg then says why)."""
+    """The audio tracks of ``src``: a RIFF WAV's one track from its header (the cheap path
+    for datasets of WAV files), other files in-process with PyAV, read as safely as ffmpeg
+    reads them; empty where none or where the file cannot be opened (ffmpeg then says why)."""
+    header = wav_header(src)
+    if header:
+        return [AudioTrack(0, "", header["codec"], header["channels"], False, 0.0)]
     try:
         import av
 
@@ -311,6 +313,11 @@ _CHANNEL = re.compile(r"Channel: (\d+)")
 _RMS = re.compile(r"RMS level dB: (-?inf|-?[\d.]+)")
 
 
+# a downmix quieter than this (RMS, dB) has its channels' levels measured (a second ffmpeg
+# pass over the track); speech recordings are -35 to -15 dB
+QUIET_DB = -40.0
+
+
 def channel_levels(stderr: str) -> list[float]:
     """Each channel's RMS level (dB) from ffmpeg's ``CHANNEL_STATS`` output."""
     levels = []
@@ -332,40 +339,65 @@ def level_db(path: str | Path) -> float:
     return 10 * np.log10(total / len(pcm) / 32768.0**2) if len(pcm) and total > 0 else float("-inf")
 
 
-def wav_shortfall(path: str) -> tuple[float, float] | None:
-    """For a RIFF WAV whose header promises more sample data than the file holds: (seconds
-    declared, seconds present); None otherwise (not a WAV, whole, or a streamed header)."""
+WAV_CODECS = {1: "pcm_{}{}le", 3: "pcm_f{}le", 6: "pcm_alaw", 7: "pcm_mulaw"}
+
+
+def wav_header(path: str) -> dict | None:
+    """A RIFF WAV's header: ``channels``, ``codec`` (as ffmpeg names it), and ``declared``
+    and ``present`` seconds of sample data (what the header promises, what the file holds);
+    None for any other file (or a WAV of a kind ffmpeg must read itself)."""
     import struct
 
     try:
         size = Path(path).stat().st_size
         with open(path, "rb") as f:
-            if f.read(12)[8:12] != b"WAVE" or (f.seek(0) or f.read(4)) != b"RIFF":
+            head = f.read(12)
+            if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
                 return None
-            f.seek(12)
-            byte_rate = 0
+            fmt = None
             while True:
-                header = f.read(8)
-                if len(header) < 8:
+                chunk = f.read(8)
+                if len(chunk) < 8:
                     return None
-                kind, n = header[:4], struct.unpack("<I", header[4:])[0]
+                kind, n = chunk[:4], struct.unpack("<I", chunk[4:])[0]
                 if kind == b"fmt ":
                     fmt = f.read(n)
-                    byte_rate = struct.unpack("<I", fmt[8:12])[0] if len(fmt) >= 12 else 0
                     n = 0
                 elif kind == b"data":
-                    present = size - f.tell()
-                    if not byte_rate or n in (0, 0xFFFFFFFF) or n <= present:
+                    if fmt is None or len(fmt) < 16:
                         return None
-                    return n / byte_rate, present / byte_rate
+                    tag, channels, _, byte_rate, _, bits = struct.unpack("<HHIIHH", fmt[:16])
+                    if tag == 0xFFFE and len(fmt) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the subformat's tag
+                        tag = struct.unpack("<H", fmt[24:26])[0]
+                    if tag not in WAV_CODECS or not byte_rate or not channels:
+                        return None
+                    codec = WAV_CODECS[tag].format("u" if bits == 8 else "s", bits) if tag == 1 else WAV_CODECS[tag].format(bits)
+                    present = size - f.tell()
+                    declared = present if n in (0, 0xFFFFFFFF) else n  # 0 / all ones: a streamed header
+                    return {"channels": channels, "codec": codec.replace("u8le", "u8"), "declared": declared / byte_rate, "present": present / byte_rate}
                 f.seek(n + (n & 1), 1)
     except (OSError, struct.error):
         return None
 
 
+def wav_shortfall(path: str) -> tuple[float, float] | None:
+    """For a RIFF WAV whose header promises more sample data than the file holds: (seconds
+    declared, seconds present); None otherwise (not a WAV, whole, or a streamed header)."""
+    header = wav_header(path)
+    if header and header["declared"] > header["present"] + 1e-6:
+        return header["declared"], header["present"]
+    return None
+
+
 def _decode(src: str, tmp: Path, **how) -> tuple[subprocess.CompletedProcess, int]:
     proc = subprocess.run(ffmpeg_command(src, str(tmp), **how), capture_output=True, text=True, errors="replace")
     return proc, (num_samples(tmp) if tmp.exists() and tmp.stat().st_size > 0 else 0)
+
+
+def measure_channels(src: str, track: int) -> list[float]:
+    """Each channel's RMS level (dB) of audio track ``track``: one more ffmpeg pass."""
+    cmd = ffmpeg_input(src) + ["-map", f"0:a:{track}", "-af", CHANNEL_STATS, "-f", "null", "-"]
+    return channel_levels(subprocess.run(cmd, capture_output=True, text=True, errors="replace").stderr)
 
 
 # silence between two channels transcribed apart, one after the other in the WAV: longer than
@@ -457,22 +489,23 @@ def extract_audio(
     every = track == "all"
     chosen, info.warnings = choose_track(tracks, None if every else track, language)
     t = tracks[chosen] if tracks else None
-    how = {"track": chosen, "offset": bool(t and t.start >= MIN_OFFSET_S), "channel_stats": bool(t and t.channels > 1)}
+    how = {"track": chosen, "offset": bool(t and t.start >= MIN_OFFSET_S)}
+    several = bool(t and t.channels > 1)
     with atomic_path(wav_out, suffix=".wav") as tmp:
         if every and len(tracks) > 1:
-            how["channel_stats"] = False
             proc, n, info.apart = apart_tracks(src, tmp, tracks)
-        elif apart and how["channel_stats"]:
-            how["channel_stats"] = False  # no downmix to check
+        elif apart and several:
             proc, n, info.apart = apart_channels(src, tmp, how)
         else:
             proc, n = _decode(src, tmp, **how)
-        levels = channel_levels(proc.stderr) if how["channel_stats"] and n else []
-        if levels and max(levels) > SILENT_DB and (mono := level_db(tmp)) < max(levels) - CANCEL_DB:
+        # a quiet downmix of several channels: did the mix lose what the channels carry?
+        mono = level_db(tmp) if several and not info.apart and n else 0.0
+        levels = measure_channels(src, chosen) if mono < QUIET_DB else []
+        if levels and max(levels) > SILENT_DB and mono < max(levels) - CANCEL_DB:
             info.channel = int(np.argmax(levels))
             proc, n = _decode(src, tmp, track=chosen, offset=how["offset"], channel=info.channel)
             info.warnings.append(
-                f"the channels cancel in the mono downmix ({mono:.1f} dB against {max(levels):.1f} dB): "
+                f"the channels cancel in the mono downmix ({'silence' if mono == float('-inf') else f'{mono:.1f} dB'} against {max(levels):.1f} dB): "
                 f"transcribed channel {info.channel + 1} of {len(levels)} alone"
             )
         if n == 0:  # keep a valid empty WAV so downstream steps have their input
