@@ -22,9 +22,10 @@ Everything in one run, taking turns:
    regresses.
 5. **What the audio checks cost** (``--probe-files``): extraction of that many utterances,
    as mono WAV, stereo WAV and stereo AAC in MP4, by the bare ffmpeg command extraction ran
-   before the checks against ``extract_audio`` now (probing the tracks in-process, the
-   channels' levels from the same ffmpeg run), one file at a time, taking turns; and what
-   importing PyAV costs an extract job once.
+   before the checks against ``extract_audio`` now (a WAV's header read, other files'
+   tracks probed in-process, the mix's level read), one file at a time, the two in turn;
+   the checks alone, timed in-process, as a share of the extraction; and what importing
+   PyAV costs an extract job once.
 
     python benchmarks/dataset.py --files 1000 --asr-threads 1 2 --dry-run-files 10000 --long-minutes 24 --model-loads --probe-files 300
 """
@@ -138,10 +139,11 @@ def compare(rows: list[dict], peer: str) -> pd.DataFrame:
 
 
 def extraction_cost(folder: Path, n: int, repeats: int) -> pd.DataFrame:
-    """Seconds per file extracting ``n`` utterances of ``folder`` before the audio checks (the
-    bare ffmpeg command) and now (``extract_audio``), per kind of file, taking turns; the
-    ratio now / before."""
-    from firescribe.audio import extract_audio, ffmpeg_input, pcm_output
+    """Per file of ``n`` utterances of ``folder``, per kind of file: ``extract_audio`` now,
+    the bare ffmpeg command extraction ran before the audio checks (in turn with it, file by
+    file), and the checks alone, timed in-process on the same file (the track probe, the
+    WAV header, the mix's level): their share of the extraction."""
+    from firescribe.audio import extract_audio, ffmpeg_input, level_db, pcm_output, probe_tracks, wav_shortfall
 
     sources = sorted(folder.glob("*.wav"))[:n]
     kinds = {"mono WAV": [], "stereo WAV": [], "stereo AAC MP4": []}
@@ -158,25 +160,31 @@ def extraction_cost(folder: Path, n: int, repeats: int) -> pd.DataFrame:
     out = made / "out"
     out.mkdir(exist_ok=True)
 
-    def before(f):
+    def bare(f):
         subprocess.run(ffmpeg_input(str(f)) + pcm_output(str(out / "a.wav")), capture_output=True, check=True)
 
     def now(f):
         extract_audio(f, out / "b.wav", out / "b.json")
 
+    def checks(f):
+        tracks = probe_tracks(str(f))
+        wav_shortfall(str(f))
+        if tracks and tracks[0].channels > 1:
+            level_db(out / "b.wav")
+
     rows = []
     for kind, files in kinds.items():
-        # file by file, the two in turn (which goes first alternating), so that a load on the
-        # machine that comes and goes falls on both alike
-        times = {"before": 0.0, "now": 0.0}
+        # file by file, the two commands in turn (which goes first alternating), so that a
+        # load on the machine that comes and goes falls on both alike
+        times = {"bare": 0.0, "now": 0.0, "checks": 0.0}
         for _ in range(repeats):
             for i, f in enumerate(files):
-                for name, run in ((("before", before), ("now", now)) if i % 2 == 0 else (("now", now), ("before", before))):
+                for name, run in ((("bare", bare), ("now", now)) if i % 2 == 0 else (("now", now), ("bare", bare))) + (("checks", checks),):
                     t = time.perf_counter()
                     run(f)
                     times[name] += time.perf_counter() - t
-        b, a = times["before"] / (repeats * len(files)), times["now"] / (repeats * len(files))
-        rows.append({"files": kind, "before ms/file": 1000 * b, "now ms/file": 1000 * a, "now / before": a / b})
+        per = {k: 1000 * v / (repeats * len(files)) for k, v in times.items()}
+        rows.append({"files": kind, "extraction ms/file": per["now"], "bare ffmpeg ms/file": per["bare"], "checks ms/file": per["checks"], "checks / extraction": per["checks"] / per["now"]})
     return pd.DataFrame(rows)
 
 
@@ -244,7 +252,7 @@ def main() -> None:
         if not (tmp / "corpus").is_dir():
             media.dataset(tmp / "corpus", args.probe_files, seed=0)
         table = extraction_cost(tmp / "corpus", args.probe_files, max(3, args.repeats))
-        print(f"\nextraction, one file at a time, before the audio checks (bare ffmpeg) and now, in turn file by file ({max(3, args.repeats)} rounds):")
+        print(f"\nextraction, one file at a time, and what the audio checks take of it ({max(3, args.repeats)} rounds):")
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         print(f"importing PyAV, once per extract job: {import_pyav():.3f} s")
 
