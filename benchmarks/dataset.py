@@ -20,8 +20,14 @@ Everything in one run, taking turns:
 4. **The long-form corpus** of benchmarks/peer_workflow.py (``--long-minutes`` of speech in
    8 files), ours (each ``--asr-threads`` layout) against the same script, so nothing
    regresses.
+5. **What the audio checks cost** (``--probe-files``): extraction of that many utterances,
+   as mono WAV, stereo WAV and stereo AAC in MP4, by the bare ffmpeg command extraction ran
+   before the checks against ``extract_audio`` now (a WAV's header read, other files'
+   tracks probed in-process, the mix's level read), one file at a time, the two in turn;
+   the checks alone, timed in-process, as a share of the extraction; and what importing
+   PyAV costs an extract job once.
 
-    python benchmarks/dataset.py --files 1000 --asr-threads 1 2 --dry-run-files 10000 --long-minutes 24 --model-loads
+    python benchmarks/dataset.py --files 1000 --asr-threads 1 2 --dry-run-files 10000 --long-minutes 24 --model-loads --probe-files 300
 """
 
 from __future__ import annotations
@@ -132,6 +138,65 @@ def compare(rows: list[dict], peer: str) -> pd.DataFrame:
     return medians
 
 
+def extraction_cost(folder: Path, n: int, repeats: int) -> pd.DataFrame:
+    """Per file of ``n`` utterances of ``folder``, per kind of file: ``extract_audio`` now,
+    the bare ffmpeg command extraction ran before the audio checks (in turn with it, file by
+    file), and the checks alone, timed in-process on the same file (the track probe, the
+    WAV header, the mix's level): their share of the extraction."""
+    from firescribe.audio import extract_audio, ffmpeg_input, level_db, pcm_output, probe_tracks, wav_shortfall
+
+    sources = sorted(folder.glob("*.wav"))[:n]
+    kinds = {"mono WAV": [], "stereo WAV": [], "stereo AAC MP4": []}
+    made = folder.parent / "probe-media"
+    made.mkdir(exist_ok=True)
+    for src in sources:
+        kinds["mono WAV"].append(src)
+        stereo = made / f"{src.stem}.wav"
+        subprocess.run(["sox", "-D", str(src), "-c", "2", str(stereo)], check=True)
+        kinds["stereo WAV"].append(stereo)
+        mp4 = made / f"{src.stem}.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(stereo), "-c:a", "aac", str(mp4)], check=True)
+        kinds["stereo AAC MP4"].append(mp4)
+    out = made / "out"
+    out.mkdir(exist_ok=True)
+
+    def bare(f):
+        subprocess.run(ffmpeg_input(str(f)) + pcm_output(str(out / "a.wav")), capture_output=True, check=True)
+
+    def now(f):
+        extract_audio(f, out / "b.wav", out / "b.json")
+
+    def checks(f):
+        tracks = probe_tracks(str(f))
+        wav_shortfall(str(f))
+        if tracks and tracks[0].channels > 1:
+            level_db(out / "b.wav")
+
+    rows = []
+    for kind, files in kinds.items():
+        # file by file, the two commands in turn (which goes first alternating), so that a
+        # load on the machine that comes and goes falls on both alike
+        times = {"bare": 0.0, "now": 0.0, "checks": 0.0}
+        for _ in range(repeats):
+            for i, f in enumerate(files):
+                for name, run in ((("bare", bare), ("now", now)) if i % 2 == 0 else (("now", now), ("bare", bare))) + (("checks", checks),):
+                    t = time.perf_counter()
+                    run(f)
+                    times[name] += time.perf_counter() - t
+        per = {k: 1000 * v / (repeats * len(files)) for k, v in times.items()}
+        rows.append({"files": kind, "extraction ms/file": per["now"], "bare ffmpeg ms/file": per["bare"], "checks ms/file": per["checks"], "checks / extraction": per["checks"] / per["now"]})
+    return pd.DataFrame(rows)
+
+
+def import_pyav() -> float:
+    """Seconds a fresh process spends importing PyAV (once per extract job), median of 3."""
+    times = []
+    for _ in range(3):
+        code = "import time; t = time.perf_counter(); import av; print(time.perf_counter() - t)"
+        times.append(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout))
+    return sorted(times)[1]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=1000, help="utterances in the dataset-shaped corpus; 0: skip it")
@@ -142,6 +207,7 @@ def main() -> None:
     ap.add_argument("--dry-run-files", type=int, default=10000, help="0: no dry run")
     ap.add_argument("--long-minutes", type=float, default=24, help="speech in the long-form corpus; 0: skip it")
     ap.add_argument("--model-loads", action="store_true", help="also time each model's load (makes the AED-L once: minutes, ~10 GB of disk)")
+    ap.add_argument("--probe-files", type=int, default=0, help="utterances whose extraction is timed before and with the audio checks; 0: skip it")
     args = ap.parse_args()
     peer = "script: faster-whisper, one process, word times"
 
@@ -181,6 +247,14 @@ def main() -> None:
     if args.model_loads:
         print("\nper-job model load (a fresh process: imports and load, 1 thread):")
         print(model_loads(3).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+
+    if args.probe_files:
+        if not (tmp / "corpus").is_dir():
+            media.dataset(tmp / "corpus", args.probe_files, seed=0)
+        table = extraction_cost(tmp / "corpus", args.probe_files, max(3, args.repeats))
+        print(f"\nextraction, one file at a time, and what the audio checks take of it ({max(3, args.repeats)} rounds):")
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        print(f"importing PyAV, once per extract job: {import_pyav():.3f} s")
 
     if args.long_minutes:
         long_refs = make_corpus(tmp / "long", args.long_minutes)

@@ -82,6 +82,7 @@ def base_configs() -> list[dict]:
 def rule_params(config: dict) -> tuple[dict, Settings]:
     settings = Settings.from_config(config, hotwords=True)
     return {
+        "extract": settings.extract_params(),
         "vad": settings.vad_params(),
         "plan": asdict(settings.plan),
         "asr": settings.asr.params(),

@@ -7,14 +7,34 @@ import logging
 import pandas as pd
 
 from firescribe.accuracy import Score, score, total
-from firescribe.audio import STATUS_FAILED, STATUSES
+from firescribe.audio import STATUS_FAILED, STATUSES, AudioTrack
 from firescribe.io import atomic_path, read_json
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["sample", "path", "status", "reason", "duration_s", "speech_s", "n_segments", "n_chars", "guarded_units", "held_back", "warnings"]
+COLUMNS = [
+    "sample", "path", "status", "reason", "duration_s", "speech_s", "n_segments", "n_chars", "guarded_units", "held_back", "warnings",
+    "audio_tracks", "audio_used", "audio_offset_s",
+]  # fmt: skip
 # filled where the sample sheet gives a reference transcript (see firescribe.accuracy)
 ACCURACY_COLUMNS = ["metric", "ref_tokens", "substitutions", "deletions", "insertions", "errors", "error_rate"]
+
+
+def audio_columns(audio: dict) -> dict:
+    """The file's audio tracks (``a:1 eng aac 2ch default; ...``), the one transcribed
+    (``a:1``; ``a:0 channel 2 of 2`` where one channel was; ``a:0 channels 1-2 apart``), and where it starts on the
+    media's timeline (firescribe.merge.audio_used; empty for transcripts older than it)."""
+    tracks = [AudioTrack(**t) for t in audio.get("tracks", [])]
+    used = ""
+    if audio.get("track") is not None:
+        used = f"a:{audio['track']}"
+        if audio.get("channel") is not None:
+            used += f" channel {audio['channel'] + 1} of {tracks[audio['track']].channels}"
+        elif audio.get("apart") and "channels" in audio["apart"]:
+            used += f" channels 1-{audio['apart']['channels']} apart"
+        elif audio.get("apart"):
+            used += " (and every track apart: .track<n>. transcripts)"
+    return {"audio_tracks": "; ".join(t.label() for t in tracks), "audio_used": used, "audio_offset_s": audio.get("offset", 0.0)}
 
 
 def corpus_table(transcript_jsons: list[str], references: dict[str, str] | None = None) -> pd.DataFrame:
@@ -36,6 +56,7 @@ def corpus_table(transcript_jsons: list[str], references: dict[str, str] | None 
             "guarded_units": len(d["guarded_units"]),
             "held_back": sum(1 for g in d["guarded_units"] if "held_back" in g),  # shown as a marker
             "warnings": "; ".join(d["warnings"]),
+            **audio_columns(d.get("audio", {})),
         }
         ref = references.get(d["sample"])
         if ref and d["status"] != STATUS_FAILED:

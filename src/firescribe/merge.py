@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firescribe import __version__
-from firescribe.audio import STATUS_EMPTY, STATUS_OK
+from firescribe.audio import SPEECH_S, STATUS_EMPTY, STATUS_OK
 from firescribe.guard import GuardParams, ReadableParams, event_over, event_record, file_scripts, hold_back, language_scripts, unit_text
 from firescribe.io import dumps_json, read_json, write_text
 from firescribe.loudness import Loudness
@@ -212,6 +212,48 @@ def marker_cue(start: float, end: float, reason: str, p: ReadableParams) -> list
     return [{"start": start, "end": end, "text": p.marker, "words": [], "held_back": reason}] if p.marker else []
 
 
+def audio_used(info: dict) -> dict:
+    """What extraction took from the file (firescribe.audio.ExtractInfo): its audio tracks,
+    the one transcribed, its one channel (None: the downmix), where it starts on the media's
+    timeline, its channels transcribed apart (None: not)."""
+    return {k: info.get(k, d) for k, d in (("tracks", []), ("track", None), ("channel", None), ("offset", 0.0), ("apart", None))}
+
+
+def on_channel(apart: dict, start: float, end: float) -> tuple[int, float, float]:
+    """A span of a WAV of channels or tracks one after the other (firescribe.audio.apart_channels,
+    apart_tracks): which one (1 = the first), and its times on it, the media's timeline."""
+    count = apart["channels"] if "channels" in apart else len(apart["tracks"])
+    k = min(count - 1, max(0, int(start // apart["stride"])))
+    shift = k * apart["stride"]
+    return k + 1, round(start - shift, 3), round(end - shift, 3)
+
+
+def channel_cues(cues: list[dict], apart: dict) -> list[dict]:
+    """Cues of channels (or tracks) transcribed apart, each on the media's timeline, with its
+    ``channel`` (1 = the first; for tracks, the place in ``apart["tracks"]``) and, for
+    channels, the text labelled ``[1] ...``; all in order of time."""
+    out = []
+    for c in cues:
+        k, start, end = on_channel(apart, c["start"], c["end"])
+        shift = c["start"] - start
+        words = [{**w, "start": round(w["start"] - shift, 3), "end": round(w["end"] - shift, 3)} for w in c["words"]]
+        text = f"[{k}] {c['text']}" if "channels" in apart else c["text"]
+        out.append({**c, "start": start, "end": end, "text": text, "words": words, "channel": k})
+    return sorted(out, key=lambda c: (c["start"], c["channel"]))
+
+
+def track_outputs(out: dict[str, str], track: int) -> dict[str, str]:
+    """The transcript paths of one track of a file transcribed track by track:
+    ``<sample>.track<n>.<format>``."""
+    return {fmt: path[: -len(fmt) - 1] + f".track{track}.{fmt}" for fmt, path in out.items()}
+
+
+def other_speech(info: dict) -> str:
+    """For a file found empty: the other audio tracks that carry speech, if any."""
+    others = [t for t in info.get("tracks", []) if t["index"] != info.get("track") and (t.get("speech_s") or 0) >= SPEECH_S]
+    return "".join(f"; audio track {t['index']} carries speech ({t['speech_s']:.1f} s): audio.track: {t['index']} transcribes it" for t in others)
+
+
 def merge_transcript(
     sample: str,
     info: dict,
@@ -226,6 +268,7 @@ def merge_transcript(
     heard: dict[str, list[dict]] | None = None,
     readable: ReadableParams | None = None,
     language: str | None = None,
+    track: int | None = None,
 ) -> dict:
     """The transcript document of one file from its ``units`` in the ASR chunk documents (of
     its ``n_units`` planned); ``punctuate`` (firescribe.punctuation) adds punctuation to the
@@ -233,7 +276,9 @@ def merge_transcript(
     event model heard (``firescribe.vad.read_events``): its singing and music spans, and the
     speech segments it heard as only those (not transcribed: the guard's record says so).
     ``readable`` (the guard's, with ``params["asr"]["guard"]``): units a viewer cannot read
-    in the file's ``language`` become marker cues; text kept over singing is lyrics."""
+    in the file's ``language`` become marker cues; text kept over singing is lyrics.
+    A file transcribed track by track (``info["apart"]["tracks"]``): the document of audio
+    track ``track`` (None: the one extraction chose, ``info["track"]``)."""
     units = sorted(units, key=lambda u: u["spans"][0][0])
     events = heard["events"] if heard is not None else []
     held, lyrics = held_back_units(units, language, events, GuardParams(**params["asr"]["guard"]), readable) if readable is not None else ({}, [])
@@ -262,14 +307,30 @@ def merge_transcript(
                 cues += marker_cue(h["start"], h["end"], h["event"], readable)
     guarded.sort(key=lambda g: g["start"])
     cues.sort(key=lambda c: (c["start"], c["end"]))
+    apart = info.get("apart")
+    if apart:
+        cues = channel_cues(cues, apart)
+    if apart and "tracks" in apart:  # this track's cues alone
+        track = info["track"] if track is None else track
+        place = apart["tracks"].index(track) + 1
+        cues = [{k: v for k, v in c.items() if k != "channel"} for c in cues if c["channel"] == place]
+        info = {**info, "track": track}
+        speech = [(a, b) for a, b in speech if on_channel(apart, a, b)[0] == place]
+    if apart:  # on the media's timeline too (a track's own alone)
+        spans = [on_channel(apart, g["start"], g["end"]) for g in guarded]
+        guarded = [{**g, "start": a, "end": b} for g, (k, a, b) in zip(guarded, spans) if "tracks" not in apart or k == place]
+        guarded.sort(key=lambda g: g["start"])
+    # whether speech was planned (for a track of several: whether the VAD found any in it)
+    planned = bool(speech) if apart and "tracks" in apart else bool(n_units)
     status, reason = info["status"], info.get("reason", "")
     if status == STATUS_OK and not any("held_back" not in c for c in cues):
-        reasons = {g["held_back"] for g in guarded if "held_back" in g}
         status = STATUS_EMPTY
-        if not reasons:
-            reason = "no speech found" if not n_units else "no words recognised"
-        else:
+        reasons = {g["held_back"] for g in guarded if "held_back" in g}
+        if reasons:
             reason = "music/singing only" if reasons <= {"music", "singing"} else "only text the guard held back (" + ", ".join(sorted(reasons)) + ")"
+        else:
+            reason = "no words recognised" if planned else "no speech found"
+            reason += "" if apart and "tracks" in apart else other_speech(info)  # (all are transcribed)
     return {
         "sample": sample,
         "source": info["source"],
@@ -277,6 +338,7 @@ def merge_transcript(
         "reason": reason,
         "warnings": info.get("warnings", []),
         "duration": info["duration"],
+        "audio": audio_used(info),
         "speech_seconds": round(sum(b - a for a, b in speech), 3),  # as VAD found it
         "n_units": n_units,
         "firescribe_version": __version__,
@@ -292,6 +354,7 @@ def merge_transcript(
                 "text": c["text"],
                 **({"held_back": c["held_back"]} if "held_back" in c else {}),  # a marker: the unit's text held back
                 **({"lyrics": True} if c.get("lyrics") else {}),  # sung: ♪ text ♪ in SRT and VTT
+                **({"channel": c["channel"]} if "channel" in c else {}),
                 "words": [{"start": w["start"], "end": w["end"], "text": w["text"].strip(), "confidence": w.get("confidence")} for w in c["words"]],
             }
             for c in cues
@@ -388,8 +451,12 @@ def run_merge(
         n_units = len(plan["samples"][sample]["units"])
         sample_heard = None if heard is None else heard.get(sample, {"untranscribed": [], "events": []})
         doc = merge_transcript(sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard, readable, language)
-        doc = convert_doc(doc, ChineseParams.from_params(params["chinese"]) if "chinese" in params else None)  # script, numbers
+        chinese = ChineseParams.from_params(params["chinese"]) if "chinese" in params else None
+        doc = convert_doc(doc, chinese)  # script, numbers
         write_outputs(doc, f.out, cue)
+        for track in (info.get("apart") or {}).get("tracks", []):  # audio.track: all
+            args = (sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard, readable, language)
+            write_outputs(convert_doc(merge_transcript(*args, track=track), chinese), track_outputs(f.out, track), cue)
         docs[sample] = doc
         logging.getLogger(__name__).info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
     return docs

@@ -216,6 +216,8 @@ class Settings:
     hotwords: str | None  # the corpus's hotword list
     language: str | None
     strict: bool
+    track: str | int  # audio.track: auto, an audio track's number or a language tag
+    channels: str  # audio.channels: mix or apart
     shards: ShardParams
     asr: AsrSettings
     vad_model: str  # silero or fireredvad (vad.model auto resolved: vad_model)
@@ -239,6 +241,12 @@ class Settings:
         if self.vad_model == "silero":
             return asdict(self.vad)
         return {"model": self.vad_model, **self.fireredvad.params()}
+
+    def extract_params(self) -> dict:
+        """The extract rule's params beyond its files: ``track`` and ``channels`` only where
+        not at their defaults (a corpus extracted before the options existed is not extracted
+        again)."""
+        return {**({"track": self.track} if self.track != "auto" else {}), **({"channels": self.channels} if self.channels != "mix" else {})}
 
     @property
     def punctuates(self) -> bool:
@@ -270,6 +278,8 @@ class Settings:
             hotwords=config["hotwords"],
             language=config["language"],
             strict=config["strict"],
+            track=config["audio"]["track"],
+            channels=config["audio"]["channels"],
             shards=ShardParams(**config["shards"]),
             asr=AsrSettings(config["backend"], options, float(batch_seconds), section(GuardParams, config["guard"])),
             vad_model=vad_model,
