@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.media_tools]  # workflow runs; makes
 RUN_MEASURES = {"results/report/rtf.png", "results/report/stages.png"}
 
 
-def espeak(text: str, out: Path, voice: str, speed: int, pitch: int) -> Path:
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
-    raw.unlink()
-    return out
-
-
-def over_music(voice: Path, music: Path, out: Path, seconds: float) -> Path:
-    subprocess.run(["sox", "-D", "-m", "-v", "1.0", str(voice), "-v", "0.7", str(music), str(out), "trim", "0", str(seconds)], check=True)
-    return out
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Media on which tiny.en's guard re-decode samples (measured: each falls back to
@@ -44,11 +30,11 @@ def runs(tmp_path_factory):
     src.mkdir()
     m.mkdir()
     music = media.music(src / "music.wav", 14)
-    chant = espeak("啦啦啦啦，我爱你，啦啦啦，宝贝宝贝，啦啦啦", src / "chant.wav", "cmn", 90, 80)
-    song = espeak("la la la la, oh baby baby, la la la la, oh yeah yeah, na na na na na", src / "song.wav", "en-us", 90, 80)
-    media.to_mp4_aac(over_music(chant, music, src / "chant_music.wav", 12), m / "chant.mp4")
-    media.to_mp4_aac(over_music(song, music, src / "song_music.wav", 12), m / "song.mp4")
-    espeak(" ".join(["Thank you."] * 16), src / "loop.wav", "en-us", 150, 50)
+    chant = media.speak("啦啦啦啦，我爱你，啦啦啦，宝贝宝贝，啦啦啦", src / "chant.wav", voice="cmn", speed=90, pitch=80)
+    song = media.speak("la la la la, oh baby baby, la la la la, oh yeah yeah, na na na na na", src / "song.wav", speed=90, pitch=80)
+    media.to_mp4_aac(media.over_music(chant, music, src / "chant_music.wav", 0.7, 12), m / "chant.mp4")
+    media.to_mp4_aac(media.over_music(song, music, src / "song_music.wav", 0.7, 12), m / "song.mp4")
+    media.speak(" ".join(["Thank you."] * 16), src / "loop.wav", speed=150)
     media.to_mkv_opus_48k_stereo(src / "loop.wav", m / "loop.mkv")
     config = {"input": str(m), "asr": {"threads": 2}}
     out = {}

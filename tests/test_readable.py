@@ -6,8 +6,6 @@ with tone digits), sung vocals over music, and instrumental music."""
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import jiwer
 import pandas as pd
@@ -27,19 +25,6 @@ MANDARIN = "今天天气很好，我们九点在车站见面。请把这些东�
 SUNG = "la la la la, oh baby baby, la la la la, oh yeah yeah, na na na na na"
 
 
-def espeak(text: str, out: Path, voice: str, speed: int = 160, pitch: int = 50) -> Path:
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True)
-    raw.unlink()
-    return out
-
-
-def mix(voice: Path, music: Path, music_volume: float, out: Path) -> Path:
-    subprocess.run(["sox", "-D", "-m", "-v", "1.0", str(voice), "-v", str(music_volume), str(music), str(out), "trim", "0", f"{media.duration(voice):.3f}"], check=True)
-    return out
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("readable")
@@ -47,10 +32,10 @@ def run(tmp_path_factory):
     src.mkdir()
     m.mkdir()
     music = media.music(src / "music.wav", 30)
-    mix(espeak(ENGLISH, src / "en.wav", "en-us"), music, 0.3, m / "speech_over_music_en.wav")  # background: -10 dB
-    mix(espeak(MANDARIN, src / "zh.wav", "cmn", 150), music, 0.3, m / "speech_over_music_zh.wav")
+    media.over_music(media.speak(ENGLISH, src / "en.wav"), music, m / "speech_over_music_en.wav", 0.3)  # background: -10 dB
+    media.over_music(media.speak(MANDARIN, src / "zh.wav", voice="cmn", speed=150), music, m / "speech_over_music_zh.wav", 0.3)
     # "sung": slow and high over louder music; FireRedVAD's event model hears singing
-    mix(espeak(SUNG, src / "sung.wav", "en-us", 90, 80), music, 0.8, m / "sung_en.wav")
+    media.over_music(media.speak(SUNG, src / "sung.wav", speed=90, pitch=80), music, m / "sung_en.wav", 0.8)
     media.music(m / "instrumental.wav", 12)
     media.organ(m / "organ.wav", 8)
     sheet = root / "sheet.tsv"

@@ -62,11 +62,20 @@ def duration(wav: Path) -> float:
         return w.getnframes() / w.getframerate()
 
 
-def speak(text: str, out: Path, rate: int = 16000, voice: str = "en-us", speed: int = 160) -> None:
+def speak(text: str, out: Path, rate: int = 16000, voice: str = "en-us", speed: int = 160, pitch: int = 50) -> Path:
+    """``text`` spoken by espeak-ng (``pitch`` 50 is its default) into a mono 16-bit WAV."""
     raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text], check=True)
     subprocess.run(["sox", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
     raw.unlink()
+    return out
+
+
+def over_music(voice: Path, music: Path, out: Path, music_volume: float, seconds: float | None = None) -> Path:
+    """``voice`` mixed with ``music`` at ``music_volume``, cut to ``seconds`` (default: the voice's)."""
+    length = f"{duration(voice):.3f}" if seconds is None else str(seconds)
+    subprocess.run(["sox", "-D", "-m", "-v", "1.0", str(voice), "-v", str(music_volume), str(music), str(out), "trim", "0", length], check=True)
+    return out
 
 
 def speech_track(sentences: list[str], pauses: list[float], out: Path, voice: str = "en-us") -> list[Utterance]:
