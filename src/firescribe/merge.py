@@ -343,24 +343,45 @@ def merged_record(shard: str) -> str:
     return f"results/work/merged/{shard}.tsv"
 
 
-def forget_merges_missing_transcripts(shards: dict[str, list[str]]) -> list[str]:
-    """Remove the merge record of each shard one of whose transcripts is missing, so that
-    Snakemake merges it again as it would redo a deleted output; return those shards.
+def missing_transcripts(samples: list[str]) -> list[str]:
+    """The transcripts of these files that are not there (someone deleted them)."""
+    import os
+
+    present = set(os.listdir(TRANSCRIPTS)) if os.path.isdir(TRANSCRIPTS) else set()
+    return [p for s in samples for p in transcript_paths(s).values() if os.path.basename(p) not in present]
+
+
+def transcripts_param(samples: list[str], dry_run: bool) -> dict:
+    """The merge rule's ``transcripts`` param: sample -> format -> path; in a dry run, with
+    the missing ones under ``MISSING`` if there are any, so that the dry run lists the merge
+    (Snakemake re-runs a job whose params changed) and writes nothing. A real run records
+    the param as it always was: ``forget_incomplete_merge`` has it merge again.
 
     Transcripts are not declared as Snakemake outputs: Snakemake checks every declared
     output of a job against every target, so merge jobs that each write thousands of files
     would make building the DAG quadratic in the corpus. A merge job declares its shard's
     record instead, and writes the transcripts beside it."""
+    paths = {sample: transcript_paths(sample) for sample in samples}
+    missing = missing_transcripts(samples) if dry_run else []
+    return {**paths, MISSING: missing} if missing else paths
+
+
+# the key of ``transcripts_param`` that lists missing transcripts (no sample is named so:
+# firescribe.samples keeps letters, digits, '.', '-' and '_')
+MISSING = "(missing)"
+
+
+def forget_incomplete_merge(shard: str, samples: list[str]) -> list[str]:
+    """For a real run (never a dry run, ``--lint`` or ``--report``: the rule calls it only
+    when executing): remove the merge record of a shard one of whose transcripts is missing,
+    so that Snakemake merges it again as it would redo a deleted output. Called as an input
+    function (before Snakemake looks at the record); no input: []."""
     import os
 
-    present = set(os.listdir(TRANSCRIPTS)) if os.path.isdir(TRANSCRIPTS) else set()
-    stale = []
-    for shard, samples in shards.items():
-        record = merged_record(shard)
-        if os.path.exists(record) and any(os.path.basename(p) not in present for s in samples for p in transcript_paths(s).values()):
-            os.remove(record)
-            stale.append(shard)
-    return stale
+    record = merged_record(shard)
+    if os.path.exists(record) and missing_transcripts(samples):
+        os.remove(record)
+    return []
 
 
 def write_merged(path: str, docs: dict[str, dict]) -> None:
