@@ -47,7 +47,7 @@ FRAMES_PER_SECOND = 100  # frames of 10 ms (the official constants' FRAME_PER_SE
 FRAME_MS = 1000 // FRAMES_PER_SECOND
 # the event model's outputs, in order
 EVENTS = ("speech", "singing", "music")
-# labels of the segments in a VAD TSV besides speech (firescribe.vad.write_segments)
+# labels of the segments in a VAD TSV besides speech (firescribe.segments.write_segments)
 NON_SPEECH = ("singing", "music")
 # a speech segment is labelled with an event where the event model hears at most this share
 # of it as speech and at least that share as the event (label_segment)
@@ -326,7 +326,7 @@ def run_vad(wavs: dict[str, str], out_tsv: str, params: FireRedVadParams, worker
     """Segments (and events) of each file of a shard into the shard's TSV, ``workers`` files
     at once: threads that share one model, loaded before they start (ONNX Runtime's sessions
     run concurrently, one thread each, without Python's lock)."""
-    from firescribe.vad import detect_files, write_segments
+    from firescribe.segments import detect_files, write_segments
 
     model = FireRedVad(params)
 

@@ -22,12 +22,10 @@ from firescribe.guard import event_record
 from firescribe.io import dumps_json, read_json, write_text
 from firescribe.loudness import Loudness
 from firescribe.punctuation import PunctuationParams
+from firescribe.text import CJK_RANGES, is_cjk, plain_text
 
 FORMATS = ("json", "txt", "srt", "vtt", "tsv")  # the transcript files of each input
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
-CJK = ("\u3400", "\u9fff")
-
-
 @dataclass(frozen=True)
 class CueParams:
     """The config's ``subtitles`` section (defaults and sources: config/schemas, config/README.md)."""
@@ -40,7 +38,7 @@ class CueParams:
 
     def is_cjk(self, text: str) -> bool:
         """Chinese text: more CJK characters than Latin-script words."""
-        return sum(1 for c in text if _is_cjk(c)) > len(LATIN_WORD.findall(text))
+        return sum(1 for c in text if is_cjk(c)) > len(LATIN_WORD.findall(text))
 
     def line_limit(self, text: str) -> int:
         return self.cjk_line_chars if self.is_cjk(text) else self.line_chars
@@ -50,16 +48,12 @@ class CueParams:
         return sum(0.5 if c.isascii() else 1.0 for c in text) if cjk else float(len(text))
 
 
-def _is_cjk(c: str) -> bool:
-    return CJK[0] <= c <= CJK[1]
-
-
 LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
 
 
 # a piece a line may break after: one CJK character (with the marks after it), or a run of
 # other characters up to and including the spaces after it (a Latin word is never broken)
-LINE_PIECE = re.compile(f"[{CJK[0]}-{CJK[1]}][^\\s\\w]*\\s*|[^{CJK[0]}-{CJK[1]}\\s]+\\s*|\\s+")
+LINE_PIECE = re.compile(f"[{CJK_RANGES}][^\\s\\w]*\\s*|[^{CJK_RANGES}\\s]+\\s*|\\s+")
 
 
 def wrap(text: str, p: CueParams) -> list[str]:
@@ -173,16 +167,6 @@ def build_cues(segments: list[dict], p: CueParams, speech: list[tuple[float, flo
     return [c for c in cues if c["text"]]
 
 
-def plain_text(cues: list[dict]) -> str:
-    parts: list[str] = []
-    for c in cues:
-        t = c["text"]
-        if parts and not (t[:1] >= CJK[0] and t[:1] <= CJK[1]):
-            parts.append(" ")
-        parts.append(t)
-    return "".join(parts).strip()
-
-
 def merge_transcript(
     sample: str,
     info: dict,
@@ -199,7 +183,7 @@ def merge_transcript(
     """The transcript document of one file from its ``units`` in the ASR chunk documents (of
     its ``n_units`` planned); ``punctuate`` (firescribe.punctuation) adds punctuation to the
     segments before cues are cut, so cues end at sentence ends. ``heard``: what FireRedVAD's
-    event model heard (``firescribe.vad.read_events``): its singing and music spans, and the
+    event model heard (``firescribe.segments.read_events``): its singing and music spans, and the
     speech segments it heard as only those (not transcribed: the guard's record says so)."""
     segments = [s for u in units for s in u["segments"]]
     segments.sort(key=lambda s: (s["start"], s["end"]))
@@ -298,7 +282,7 @@ def run_merge(
     import logging
 
     from firescribe.chinese import ChineseParams, convert_doc
-    from firescribe.vad import read_events, read_segments
+    from firescribe.segments import read_events, read_segments
 
     plan = read_json(plan_json)
     speech = read_segments(segments_tsv)

@@ -77,6 +77,6 @@ def wav_of(results: Path, sample: str) -> Path:
 
 
 def vad_segments(results: Path, sample: str) -> list[tuple[float, float]]:
-    from firescribe.vad import read_segments
+    from firescribe.segments import read_segments
 
     return read_segments(str(results / "work" / "vad" / f"{shard_of(results, sample)}.tsv")).get(sample, [])
