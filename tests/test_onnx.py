@@ -24,7 +24,7 @@ from support.official import make_model_dir
 from support.settings import firered_options
 from test_precision import MAX_REL_ERR, rel_err
 
-# exporting and running the graphs of both versions: a minute of CPU (the whole suite runs it)
+# exporting and running the graphs of both versions: 20 s of CPU (the whole suite runs it)
 pytestmark = pytest.mark.slow
 
 
