@@ -1,5 +1,6 @@
-# Two entry points (see README): `make demo` (the README's ./bootstrap.sh demo installs make
-# and python3-venv first, then runs it) and `make test` (what .ci/run runs).
+# Entry points (see README): `make demo` (the README's ./bootstrap.sh demo installs make and
+# python3-venv first, then runs it); `make check`, the fast tier to run before each commit;
+# `make test`, the whole suite (what .ci/run runs: check, then the rest, `make test-workflow`).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ APT_PACKAGES := ffmpeg espeak-ng sox
 # only for the tests: a single-node Slurm cluster, and a browser to render the report
 TEST_APT_PACKAGES := slurm-wlm munge chromium
 
-.PHONY: demo test sysdeps testdeps venv lint
+.PHONY: demo check test test-workflow sysdeps testdeps venv lint
 
 # Install the Debian packages named in $(1) whose command in $(2) is missing: apt-get through
 # sudo unless root (a fresh container or VM has no sudo; a user's machine does); sudo resets
@@ -41,8 +42,20 @@ venv: $(BIN)/snakemake
 demo: sysdeps venv  ## transcribe example/media with the bundled model -> results/
 	$(BIN)/snakemake --cores all
 
-test: sysdeps testdeps venv lint  ## lint, then the whole test suite (CI runs exactly this)
+# the tiers (docs/development.md): tests/conftest.py marks `workflow` the tests that run
+# Snakemake; `slow` marks those that take minutes of CPU otherwise
+FAST := not workflow and not slow
+
+check: venv  ## the fast tier: ruff, the unit tests and the engine's exact match with the official code
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "$(FAST)" --durations=5
+
+test: sysdeps testdeps venv lint  ## lint, then the whole test suite (.ci/run: check, then test-workflow)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -v --durations=15
+
+test-workflow: sysdeps testdeps venv lint  ## what make check leaves out: the workflow runs, the slow tests
+	$(BIN)/python -m pytest -v --durations=15 -m "not ($(FAST))"
 
 lint: venv  ## snakemake --lint and snakefmt on the Snakefile and rules
 	$(BIN)/snakemake --lint

@@ -13,7 +13,6 @@ on a small random-weight checkpoint of the official format (torch fp32).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import subprocess
 import sys
 import tempfile

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import random
 import subprocess
 import sys
@@ -33,7 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +42,7 @@ from dataset import run_ours  # noqa: E402
 from support import media  # noqa: E402
 
 from firescribe.accuracy import score, total  # noqa: E402
-from firescribe.audio import SAMPLE_RATE, open_pcm  # noqa: E402
+from firescribe.audio import open_pcm  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -215,7 +213,7 @@ def real(folder: Path, lang: str, part_s: float) -> tuple[Path, str] | None:
         return None
     folder.mkdir(parents=True)
     parts, kinds = [], list(NON_SPEECH)
-    for k, (uttid, wav) in enumerate(wavs.items()):
+    for k, wav in enumerate(wavs.values()):
         subprocess.run(["sox", "-D", str(wav), "-r", "16000", "-c", "1", "-b", "16", str(folder / f"{k}.s.wav")], check=True)
         parts.append(folder / f"{k}.s.wav")
         parts.append(NON_SPEECH[kinds[k % len(kinds)]](folder / f"{k}.n.wav", part_s))

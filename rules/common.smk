@@ -7,9 +7,10 @@ from firescribe.console import set_strict
 from firescribe.gpu import is_gpu_chunk
 from firescribe.merge import (
     FORMATS,
-    forget_merges_missing_transcripts,
+    forget_incomplete_merge,
     merged_record,
     transcript_paths,
+    transcripts_param,
 )
 from firescribe.shards import FILE_WORKERS, make_shards
 from firescribe.settings import (
@@ -63,11 +64,6 @@ wildcard_constraints:
     shard=r"[^/]+",
     chunk=r"\d{4}",
     variant="|".join(FIREREDASR_VARIANTS),
-
-
-# a shard whose transcripts (not Snakemake outputs: see firescribe.merge) someone deleted
-# is merged again
-forget_merges_missing_transcripts(SHARDS)
 
 
 def members(wildcards):

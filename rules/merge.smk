@@ -8,9 +8,18 @@ rule merge:
         segments="results/work/vad/{shard}.tsv",
         chunks=chunk_results,
         punctuation_model=punctuation_model_files,
+        # none; a real run (not a dry run, --lint, --report or a cluster job) merges again a
+        # shard one of whose transcripts was deleted (firescribe.merge.forget_incomplete_merge)
+        forget=lambda wildcards: (
+            forget_incomplete_merge(wildcards.shard, members(wildcards))
+            if workflow.is_main_process
+            and workflow.executor_plugin is not None
+            and not (workflow.dryrun or workflow.touch)
+            else []
+        ),
     output:
         # sample, status, reason per file; the transcripts are written beside it, atomically
-        # (a job may serve thousands of files: see firescribe.merge.forget_merges_missing_transcripts)
+        # (a job may serve thousands of files: see firescribe.merge.transcripts_param)
         files=merged_record("{shard}"),
     log:
         "results/logs/merge/{shard}.log",
@@ -24,9 +33,10 @@ rule merge:
         samples=members,
         # the media paths as given (relative to the input folder or as in the sample sheet)
         sources=lambda wildcards: [SAMPLE_INFO["source"][s] for s in members(wildcards)],
-        transcripts=lambda wildcards: {
-            s: transcript_paths(s) for s in members(wildcards)
-        },
+        # sample -> format -> path (a dry run adds those missing: it lists their merge)
+        transcripts=lambda wildcards: transcripts_param(
+            members(wildcards), workflow.dryrun
+        ),
         punctuation=asdict(SETTINGS.punctuation),
         subtitles=asdict(SETTINGS.subtitles),
         chinese=SETTINGS.chinese.params(),

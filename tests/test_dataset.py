@@ -7,14 +7,13 @@ only the shard concerned; a deleted transcript is written again."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 
 import pandas as pd
 import pytest
 
 from support import media
-from support.workflow import snakemake
+from support.workflow import planned_jobs, snakemake
 
 from firescribe.accuracy import score, total
 
@@ -26,10 +25,6 @@ FILES_PER_SHARD = 8
 # call); batching and packing may cost or gain a little; a lost or misplaced utterance costs
 # >= 3 points
 WER_MARGIN = 0.02
-
-
-def job_counts(proc) -> dict[str, str]:
-    return dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M))
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +59,7 @@ def test_jobs_serve_shards_of_files_and_every_file_has_its_transcripts(dataset):
     groups = shards(res)
     assert sorted(s for g in groups.values() for s in g) == sorted([n.removesuffix(".wav") for n in dataset["refs"]] + ["broken"])
     assert 2 <= len(groups) <= N_FILES // 3
-    counts = job_counts(dataset["log"])
+    counts = planned_jobs(dataset["log"])
     for step in ("extract", "vad", "plan", "merge"):
         assert counts[step] == str(len(groups)), (step, counts)
     # ASR jobs are known once the plans are (checkpoints): one a shard here, each one model load
@@ -131,7 +126,7 @@ def test_report_shares_each_asr_job_among_its_files(dataset):
 
 
 def test_changing_subtitles_reruns_only_the_merges(dataset):
-    counts = job_counts(snakemake(dataset["work"], "-n", config={**dataset["config"], "subtitles": {"cue_gap_s": 0.3}}))
+    counts = planned_jobs(snakemake(dataset["work"], "-n", config={**dataset["config"], "subtitles": {"cue_gap_s": 0.3}}))
     n = str(len(shards(dataset["results"])))
     assert counts == {"all": "1", "merge": n, "corpus": "1", "report": "1", "total": str(3 + int(n))}, counts
 
@@ -141,7 +136,7 @@ def test_a_deleted_transcript_is_written_again_by_its_shard_alone(dataset):
     victim = res / "transcripts" / "utt00004.srt"
     before = victim.read_bytes()
     victim.unlink()
-    counts = job_counts(snakemake(dataset["work"], "-n", config=dataset["config"]))
+    counts = planned_jobs(snakemake(dataset["work"], "-n", config=dataset["config"]))
     assert counts == {"all": "1", "merge": "1", "corpus": "1", "report": "1", "total": "4"}, counts
     snakemake(dataset["work"], config=dataset["config"])
     assert victim.read_bytes() == before
@@ -154,7 +149,7 @@ def test_adding_then_removing_a_file_reruns_only_its_shard(dataset):
     new = dataset["root"] / "media" / "utt00004b.wav"  # sorts in among the others
     shutil.copy(dataset["root"] / "spare" / "utt00000.wav", new)
 
-    counts = job_counts(snakemake(work, "-n", config=config))
+    counts = planned_jobs(snakemake(work, "-n", config=config))
     for step in ("extract", "vad", "plan", "merge"):
         assert int(counts[step]) <= 2, counts  # the shard it joins, or the two it splits
     snakemake(work, config=config)
@@ -168,7 +163,7 @@ def test_adding_then_removing_a_file_reruns_only_its_shard(dataset):
     assert (res / "transcripts" / "utt00004b.txt").read_text().strip()
 
     new.unlink()
-    counts = job_counts(snakemake(work, "-n", config=config))
+    counts = planned_jobs(snakemake(work, "-n", config=config))
     for step in ("extract", "vad", "plan", "merge"):
         assert int(counts.get(step, 0)) <= 1, counts  # the shard it leaves
     snakemake(work, config=config)

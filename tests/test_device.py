@@ -70,6 +70,7 @@ def transcribe(loaded, audios, context: ContextGraph | None = None):
     return [(h[0].tokens, h[0].times, h[0].token_probs) for h in hyps]
 
 
+@pytest.mark.slow  # the whole engine under torch.device('meta'): 12 s of CPU
 def test_no_tensor_is_made_on_a_device_the_engine_did_not_choose(loaded, clips):
     audios = clips[1]
     plain = transcribe(loaded, audios)
@@ -107,6 +108,7 @@ def test_attention_masks_off_the_cpu_are_contiguous(loaded, monkeypatch):
             assert aligned if device == "meta" or key_mask is not None else not aligned
 
 
+@pytest.mark.slow  # half precision on the CPU: 17 s of CPU
 @pytest.mark.parametrize("precision", ["fp16", "bf16"])
 def test_half_precision_runs_with_hotwords_and_word_times(loaded, clips, precision):
     audios = clips[1]

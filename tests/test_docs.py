@@ -51,8 +51,8 @@ def why_not_run(command: str) -> str | None:
     if need:
         return f"needs {need['what']}"
     plain = command.split(" #")[0].strip()
-    if plain in ("make test", ".ci/run"):
-        return "the whole test suite: CI runs it (this test is part of it)"
+    if plain in ("make test", ".ci/run", "make check", "make test-workflow"):
+        return "the test suite or a tier of it: CI runs it (this test is part of it)"
     if re.search(r"\bpytest\b", plain) and len(re.findall(r"tests/\S+\.py", plain)) != 1:
         return "more than one test file: CI runs the suite (this test is part of it)"
     return None

@@ -26,7 +26,7 @@ from firescribe.backends.whisper import BUNDLED_BASE, resolve_model
 from firescribe.merge import CueParams
 from firescribe.settings import default_settings
 from support import zh_clips
-from support.workflow import snakemake
+from support.workflow import planned_jobs, snakemake
 
 pytestmark = [
     pytest.mark.slow,
@@ -141,7 +141,7 @@ def test_simplified_script_reruns_only_the_merge(zh, tmp_path):
     shutil.copytree(zh["work"], work, symlinks=True)
     config = {**zh["config"], "chinese": {"script": "simplified"}}
     dry = snakemake(work, "-n", config=config)
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    counts = planned_jobs(dry)
     assert counts == {"all": "1", "merge": "1", "corpus": "1", "report": "1", "total": "4"}, dry.stdout
     snakemake(work, config=config)
     results = work / "results"
@@ -167,7 +167,7 @@ def test_numbers_rerun_only_the_merge_and_keep_text_without_numbers(zh, tmp_path
     shutil.copytree(zh["work"], work, symlinks=True)
     config = {**zh["config"], "chinese": {"numbers": True}}
     dry = snakemake(work, "-n", config=config)
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    counts = planned_jobs(dry)
     assert counts == {"all": "1", "merge": "1", "corpus": "1", "report": "1", "total": "4"}, dry.stdout
     snakemake(work, config=config)
     results = work / "results"

@@ -24,6 +24,9 @@ from support.official import make_model_dir
 from support.settings import firered_options
 from test_precision import MAX_REL_ERR, rel_err
 
+# exporting and running the graphs of both versions: 20 s of CPU (the whole suite runs it)
+pytestmark = pytest.mark.slow
+
 
 def audio_batch(model, seconds=(3.0, 1.7, 2.4)):
     rng = np.random.default_rng(1)

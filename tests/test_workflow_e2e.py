@@ -15,7 +15,7 @@ import pysubs2
 import pytest
 
 from support import media
-from support.workflow import snakemake
+from support.workflow import planned_jobs, snakemake
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
@@ -135,7 +135,7 @@ def test_deleting_one_chunk_reruns_only_that_chunk_and_merge(corpus):
     victim.unlink()
 
     dry = snakemake(corpus["work"], "-n", config=corpus["config"])
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    counts = planned_jobs(dry)
     assert counts == {"all": "1", "asr": "1", "merge": "1", "corpus": "1", "report": "1", "total": "5"}, dry.stdout
 
     snakemake(corpus["work"], config=corpus["config"])
@@ -148,7 +148,7 @@ def test_deleting_one_chunk_reruns_only_that_chunk_and_merge(corpus):
 def test_changing_a_parameter_reruns_only_the_affected_steps(corpus):
     def planned(config):
         dry = snakemake(corpus["work"], "-n", config=config)
-        return dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+        return planned_jobs(dry)
 
     subtitles = dict(corpus["config"], subtitles={"cue_gap_s": 0.3})
     assert planned(subtitles) == {"all": "1", "merge": "2", "corpus": "1", "report": "1", "total": "5"}

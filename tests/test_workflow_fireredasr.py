@@ -7,14 +7,13 @@ limits, timestamps on the media timeline and the output formats.
 from __future__ import annotations
 
 import json
-import re
 
 import pysubs2
 import pytest
 
 from support import media
 from support import official
-from support.workflow import snakemake
+from support.workflow import planned_jobs, snakemake
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
@@ -109,7 +108,7 @@ def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
     model_dir = punc_official.make_punc_dir(tmp_path / "FireRedPunc")
     config = {**run["config"], "punctuation": {"model_dir": str(model_dir), "batch_size": 2}}
     dry = snakemake(run["work"], "-n", config=config)
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    counts = planned_jobs(dry)
     assert counts == {"all": "1", "merge": "1", "corpus": "1", "report": "1", "total": "4"}, dry.stdout
     snakemake(run["work"], config=config)
     res = run["results"]
@@ -235,7 +234,7 @@ def test_hotwords_per_file_through_the_workflow(tmp_path):
 
     (tmp_path / "a.txt").write_text("三上 :6\n丈 :2\n", encoding="utf-8")
     dry = snakemake(work, "-n", config=config)
-    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout, re.M))
+    counts = planned_jobs(dry)
     n_chunks = len(json.loads((work / "results" / "work" / "plan" / "a.json").read_text())["chunks"])
     assert counts == {"all": "1", "asr": str(n_chunks), "merge": "1", "corpus": "1", "report": "1", "total": str(4 + n_chunks)}, dry.stdout
     assert "output: results/work/asr/a/" in dry.stdout and "output: results/work/asr/b/" not in dry.stdout

@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass
 
 import jiwer
 
+from firescribe.text import CJK_RANGES
+
 PUNCTUATION = (
     "，。？！,.?!＂＃＄％＆＇（）＊＋－／：；＜＝＞＠［＼］＾＿｀｛｜｝～｟｠｢｣､\u3000、〃〈〉《》「」『』【】〔〕〖〗〘〙〚〛〜〝〞〟〰〾〿–—‘’‛“”„‟…‧﹏﹑﹔·｡\":"
     "()[]{}/;`|=+"
 )
 _PUNCT_RUN = re.compile("[" + re.escape(PUNCTUATION) + "]+")
-_CJK = re.compile(r"([\u4e00-\u9fff])")
+_CJK = re.compile(f"([{CJK_RANGES}])")  # a CJK character: a token of its own
 
 
 def tokens(text: str) -> list[str]:

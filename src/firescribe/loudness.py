@@ -48,7 +48,7 @@ class Loudness:
         self.pcm, self.hop_s = pcm, hop_s
 
     @classmethod
-    def of_wav(cls, wav: str) -> "Loudness":
+    def of_wav(cls, wav: str) -> Loudness:
         return cls(open_pcm(wav))
 
     def frames(self, a: float, b: float) -> np.ndarray:

@@ -22,10 +22,10 @@ from firescribe.guard import GuardParams, ReadableParams, event_over, event_reco
 from firescribe.io import dumps_json, read_json, write_text
 from firescribe.loudness import Loudness
 from firescribe.punctuation import PunctuationParams
+from firescribe.text import CJK_RANGES, is_cjk, plain_text
 
 FORMATS = ("json", "txt", "srt", "vtt", "tsv")  # the transcript files of each input
 SENTENCE_END = (".", "?", "!", "。", "？", "！")
-CJK = ("\u3400", "\u9fff")
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class CueParams:
 
     def is_cjk(self, text: str) -> bool:
         """Chinese text: more CJK characters than Latin-script words."""
-        return sum(1 for c in text if _is_cjk(c)) > len(LATIN_WORD.findall(text))
+        return sum(1 for c in text if is_cjk(c)) > len(LATIN_WORD.findall(text))
 
     def line_limit(self, text: str) -> int:
         return self.cjk_line_chars if self.is_cjk(text) else self.line_chars
@@ -50,16 +50,12 @@ class CueParams:
         return sum(0.5 if c.isascii() else 1.0 for c in text) if cjk else float(len(text))
 
 
-def _is_cjk(c: str) -> bool:
-    return CJK[0] <= c <= CJK[1]
-
-
 LATIN_WORD = re.compile(r"[A-Za-z0-9']+")
 
 
 # a piece a line may break after: one CJK character (with the marks after it), or a run of
 # other characters up to and including the spaces after it (a Latin word is never broken)
-LINE_PIECE = re.compile(f"[{CJK[0]}-{CJK[1]}][^\\s\\w]*\\s*|[^{CJK[0]}-{CJK[1]}\\s]+\\s*|\\s+")
+LINE_PIECE = re.compile(f"[{CJK_RANGES}][^\\s\\w]*\\s*|[^{CJK_RANGES}\\s]+\\s*|\\s+")
 
 
 def wrap(text: str, p: CueParams) -> list[str]:
@@ -173,19 +169,6 @@ def build_cues(segments: list[dict], p: CueParams, speech: list[tuple[float, flo
     return [c for c in cues if c["text"]]
 
 
-def plain_text(cues: list[dict]) -> str:
-    """The cues' text, without the markers of held-back units."""
-    parts: list[str] = []
-    for c in cues:
-        if "held_back" in c:
-            continue
-        t = c["text"]
-        if parts and not (t[:1] >= CJK[0] and t[:1] <= CJK[1]):
-            parts.append(" ")
-        parts.append(t)
-    return "".join(parts).strip()
-
-
 def held_back_units(
     units: list[dict], language: str | None, events: list[dict], g: GuardParams, p: ReadableParams
 ) -> tuple[dict[int, str], list[tuple[float, float]]]:
@@ -273,7 +256,7 @@ def merge_transcript(
     """The transcript document of one file from its ``units`` in the ASR chunk documents (of
     its ``n_units`` planned); ``punctuate`` (firescribe.punctuation) adds punctuation to the
     segments before cues are cut, so cues end at sentence ends. ``heard``: what FireRedVAD's
-    event model heard (``firescribe.vad.read_events``): its singing and music spans, and the
+    event model heard (``firescribe.segments.read_events``): its singing and music spans, and the
     speech segments it heard as only those (not transcribed: the guard's record says so).
     ``readable`` (the guard's, with ``params["asr"]["guard"]``): units a viewer cannot read
     in the file's ``language`` become marker cues; text kept over singing is lyrics.
@@ -426,7 +409,7 @@ def run_merge(
     import logging
 
     from firescribe.chinese import ChineseParams, convert_doc
-    from firescribe.vad import read_events, read_segments
+    from firescribe.segments import read_events, read_segments
 
     plan = read_json(plan_json)
     speech = read_segments(segments_tsv)
@@ -475,24 +458,45 @@ def merged_record(shard: str) -> str:
     return f"results/work/merged/{shard}.tsv"
 
 
-def forget_merges_missing_transcripts(shards: dict[str, list[str]]) -> list[str]:
-    """Remove the merge record of each shard one of whose transcripts is missing, so that
-    Snakemake merges it again as it would redo a deleted output; return those shards.
+def missing_transcripts(samples: list[str]) -> list[str]:
+    """The transcripts of these files that are not there (someone deleted them)."""
+    import os
+
+    present = set(os.listdir(TRANSCRIPTS)) if os.path.isdir(TRANSCRIPTS) else set()
+    return [p for s in samples for p in transcript_paths(s).values() if os.path.basename(p) not in present]
+
+
+def transcripts_param(samples: list[str], dry_run: bool) -> dict:
+    """The merge rule's ``transcripts`` param: sample -> format -> path; in a dry run, with
+    the missing ones under ``MISSING`` if there are any, so that the dry run lists the merge
+    (Snakemake re-runs a job whose params changed) and writes nothing. A real run records
+    the param as it always was: ``forget_incomplete_merge`` has it merge again.
 
     Transcripts are not declared as Snakemake outputs: Snakemake checks every declared
     output of a job against every target, so merge jobs that each write thousands of files
     would make building the DAG quadratic in the corpus. A merge job declares its shard's
     record instead, and writes the transcripts beside it."""
+    paths = {sample: transcript_paths(sample) for sample in samples}
+    missing = missing_transcripts(samples) if dry_run else []
+    return {**paths, MISSING: missing} if missing else paths
+
+
+# the key of ``transcripts_param`` that lists missing transcripts (no sample is named so:
+# firescribe.samples keeps letters, digits, '.', '-' and '_')
+MISSING = "(missing)"
+
+
+def forget_incomplete_merge(shard: str, samples: list[str]) -> list[str]:
+    """For a real run (never a dry run, ``--lint`` or ``--report``: the rule calls it only
+    when executing): remove the merge record of a shard one of whose transcripts is missing,
+    so that Snakemake merges it again as it would redo a deleted output. Called as an input
+    function (before Snakemake looks at the record); no input: []."""
     import os
 
-    present = set(os.listdir(TRANSCRIPTS)) if os.path.isdir(TRANSCRIPTS) else set()
-    stale = []
-    for shard, samples in shards.items():
-        record = merged_record(shard)
-        if os.path.exists(record) and any(os.path.basename(p) not in present for s in samples for p in transcript_paths(s).values()):
-            os.remove(record)
-            stale.append(shard)
-    return stale
+    record = merged_record(shard)
+    if os.path.exists(record) and missing_transcripts(samples):
+        os.remove(record)
+    return []
 
 
 def write_merged(path: str, docs: dict[str, dict]) -> None:

@@ -232,7 +232,7 @@ def run_plan(wavs: dict[str, str], segments_tsv: str, out_json: str, params: Pla
 
     from firescribe.audio import open_pcm
     from firescribe.io import write_json
-    from firescribe.vad import read_segments
+    from firescribe.segments import read_segments
 
     params = params.for_model(word_times)
     plan: dict = {"samples": {}, "inputs": [], "chunks": []}

@@ -21,7 +21,7 @@ from firescribe.audio import STATUS_EMPTY, STATUS_FAILED, STATUS_OK, STATUSES  #
 from firescribe.corpus import plural  # noqa: E402
 from firescribe.io import atomic_path, read_json, write_text  # noqa: E402
 from firescribe.plan import input_seconds, input_spans, plan_units, unit_seconds  # noqa: E402
-from firescribe.vad import read_segments  # noqa: E402
+from firescribe.segments import read_segments  # noqa: E402
 
 STAGES = ["extract", "vad", "plan", "model_info", "prepare_model", "asr", "merge", "corpus"]
 STATUS_COLOURS = {STATUS_OK: "#2b8a3e", STATUS_EMPTY: "#868e96", STATUS_FAILED: "#c92a2a"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firescribe.audio import SAMPLE_RATE, open_pcm
-from firescribe.io import write_text
+from firescribe.segments import detect_files, write_segments
 
 log = logging.getLogger(__name__)
 
@@ -177,72 +177,6 @@ def detect_speech(pcm: np.ndarray, params: VadParams, session=None) -> list[tupl
     samples /= 32768.0  # in place
     probs = speech_probabilities(samples, session).tolist()  # Python floats: compared as silero does
     return [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in speech_segments(probs, params, len(samples))]
-
-
-# a shard's TSV: sample, start, end per speech segment; FireRedVAD's adds a fourth column,
-# the segment's label (speech, or an event heard instead of speech: not transcribed) or, for
-# the event model's spans, EVENT_PREFIX + the event
-EVENT_PREFIX = "event:"
-
-
-def write_segments(path: str, segments: dict[str, list[tuple]], events: dict[str, list[tuple]] | None = None) -> None:
-    """One TSV for a shard: sample, start, end per speech segment (silero's); with
-    ``events`` (FireRedVAD's), each segment's label, then the event spans."""
-    if events is None:
-        lines = ["sample\tstart\tend"] + [f"{sample}\t{a:.3f}\t{b:.3f}" for sample, segs in segments.items() for a, b in segs]
-    else:
-        lines = ["sample\tstart\tend\tlabel"]
-        for sample, segs in segments.items():
-            lines += [f"{sample}\t{a:.3f}\t{b:.3f}\t{label}" for a, b, label in segs]
-            lines += [f"{sample}\t{a:.3f}\t{b:.3f}\t{EVENT_PREFIX}{event}" for a, b, event in events.get(sample, [])]
-    write_text(path, "\n".join(lines) + "\n")
-
-
-def read_rows(path: str) -> Iterator[tuple[str, float, float, str]]:
-    """(sample, start, end, label) of each row; a row of silero's TSV is speech."""
-    with open(path, encoding="utf-8") as f:
-        for line in f.readlines()[1:]:
-            if line.strip():
-                sample, a, b, *label = line.rstrip("\n").split("\t")
-                yield sample, float(a), float(b), label[0] if label else "speech"
-
-
-def read_segments(path: str) -> dict[str, list[tuple[float, float]]]:
-    """Sample -> its speech segments to transcribe, from a shard's TSV (a file without
-    speech has none)."""
-    out: dict[str, list[tuple[float, float]]] = {}
-    for sample, a, b, label in read_rows(path):
-        if label == "speech":
-            out.setdefault(sample, []).append((a, b))
-    return out
-
-
-def read_events(path: str) -> dict[str, dict[str, list[dict]]]:
-    """Sample -> ``{"untranscribed": [...], "events": [...]}`` from FireRedVAD's TSV: the
-    segments heard as singing or music instead of speech, and the event model's spans,
-    each ``{"start", "end", "event"}``; nothing for silero's."""
-    out: dict[str, dict[str, list[dict]]] = {}
-    for sample, a, b, label in read_rows(path):
-        if label == "speech":
-            continue
-        kind = "events" if label.startswith(EVENT_PREFIX) else "untranscribed"
-        entry = out.setdefault(sample, {"untranscribed": [], "events": []})
-        entry[kind].append({"start": a, "end": b, "event": label.removeprefix(EVENT_PREFIX)})
-    return out
-
-
-def detect_files(wavs: dict[str, str], detect, workers: int, describe) -> dict:
-    """``detect(wav)`` for each file of a shard (``wavs``: sample -> WAV), ``workers`` files at
-    once (threads: the models run without Python's lock); each result logged as ``describe``
-    says. Sample -> result, in the shard's order."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    found = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, (sample, result) in enumerate(zip(wavs, pool.map(detect, wavs.values())), 1):
-            found[sample] = result
-            log.info("vad %d/%d: %s: %s", i, len(wavs), sample, describe(result))
-    return found
 
 
 def run_vad(wavs: dict[str, str], out_tsv: str, params: VadParams, workers: int = 1) -> dict[str, list[tuple[float, float]]]:

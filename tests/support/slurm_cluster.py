@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,17 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
+# False while a test not marked ``workflow`` runs (tests/conftest.py): such a test is in
+# ``make check``, the fast tier, and must not run Snakemake
+RUNS_ALLOWED = True
+
 
 def snakemake(
     workdir: Path, *args: str, config: dict | None = None, check: bool = True, env: dict | None = None
 ) -> subprocess.CompletedProcess:
     """Run the workflow as a user would, with .snakemake state kept in ``workdir``."""
+    if not RUNS_ALLOWED:
+        raise AssertionError("this test runs Snakemake but is not marked workflow: tests/conftest.py did not see it call the snakemake helper; mark it @pytest.mark.workflow")
     cmd = [
         sys.executable, "-m", "snakemake",
         "-s", str(REPO / "Snakefile"),
@@ -34,6 +41,12 @@ def snakemake(
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
+
+
+def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, str]:
+    """The job counts of a dry run (``snakemake -n``): rule -> count, and ``total``; empty
+    when nothing is to be done."""
+    return dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout + proc.stderr, re.M))
 
 
 def shard_of(results: Path, sample: str) -> str:
@@ -64,6 +77,6 @@ def wav_of(results: Path, sample: str) -> Path:
 
 
 def vad_segments(results: Path, sample: str) -> list[tuple[float, float]]:
-    from firescribe.vad import read_segments
+    from firescribe.segments import read_segments
 
     return read_segments(str(results / "work" / "vad" / f"{shard_of(results, sample)}.tsv")).get(sample, [])

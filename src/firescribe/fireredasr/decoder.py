@@ -75,7 +75,7 @@ class DecoderLayer(nn.Module):
         a = self.cross_attn
         return a.heads(a.w_ks(enc)), a.heads(a.w_vs(enc))
 
-    def step(self, x: Tensor, cache: "SelfAttentionCache", index: int, cross: tuple[Tensor, Tensor], cross_mask: Tensor | None, beams: int) -> Tensor:
+    def step(self, x: Tensor, cache: SelfAttentionCache, index: int, cross: tuple[Tensor, Tensor], cross_mask: Tensor | None, beams: int) -> Tensor:
         """One new position. x [R, 1, D]; ``cache`` holds this layer's (number ``index``)
         self-attention keys/values of earlier positions and takes this one's; cross:
         [N, H, T', K]; cross_mask [N, 1, 1, T'] bool or None (no padding). Returns [R, 1, D]."""
@@ -187,7 +187,7 @@ class DecoderState:
     cache: SelfAttentionCache  # per layer, [R, H, L, K]
     beams: int
 
-    def select(self, rows: Tensor, utts: Tensor | None = None) -> "DecoderState":
+    def select(self, rows: Tensor, utts: Tensor | None = None) -> DecoderState:
         """Keep/reorder cache rows (beam selection); optionally keep only utterances ``utts``.
         The cache is reordered in place: the state this is called on is used up."""
         self.cache.select(rows)

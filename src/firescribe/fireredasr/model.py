@@ -32,7 +32,7 @@ class AedConfig:
     pad_id: int
 
     @classmethod
-    def from_args(cls, args) -> "AedConfig":
+    def from_args(cls, args) -> AedConfig:
         return cls(**{f: int(getattr(args, f)) for f in cls.__dataclass_fields__})
 
 
