@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import aed_l  # noqa: E402
 from support import media  # noqa: E402
 
-from firescribe.audio import open_pcm, read_span  # noqa: E402
+from firescribe.pcm import open_pcm, read_span  # noqa: E402
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
 from firescribe.plan import make_batches, plan_audio, unit_seconds  # noqa: E402
 from firescribe.vad import detect_speech  # noqa: E402

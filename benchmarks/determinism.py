@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support import media, official  # noqa: E402
 from support.settings import firered_options, whisper_options  # noqa: E402
 
-from firescribe.audio import open_pcm, to_float  # noqa: E402
+from firescribe.pcm import open_pcm, to_float  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 

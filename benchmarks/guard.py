@@ -34,7 +34,7 @@ from support import media  # noqa: E402
 from support import official  # noqa: E402
 
 from firescribe.asr import transcribe_chunk  # noqa: E402
-from firescribe.audio import open_pcm, to_float  # noqa: E402
+from firescribe.pcm import open_pcm, to_float  # noqa: E402
 from firescribe.backends.fireredasr import FireRedAedBackend  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend  # noqa: E402
 from firescribe.guard import trips  # noqa: E402

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import aed_l  # noqa: E402
 from support import media  # noqa: E402
 
-from firescribe.audio import open_pcm  # noqa: E402
+from firescribe.pcm import open_pcm  # noqa: E402
 from firescribe.backends.fireredasr import compile_hotwords  # noqa: E402
 from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
 from firescribe.fireredasr.loader import OPTIONAL_FILES  # noqa: E402

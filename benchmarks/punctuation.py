@@ -75,7 +75,7 @@ def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
     import cue_units
     from support import media
 
-    from firescribe.audio import open_pcm
+    from firescribe.pcm import open_pcm
     from firescribe.plan import plan_audio
     from firescribe.settings import default_settings
     from firescribe.vad import detect_speech

@@ -44,7 +44,7 @@ import torch
 import aed_l
 from support import media, official
 
-from firescribe.audio import open_pcm, read_span
+from firescribe.pcm import open_pcm, read_span
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.plan import make_batches, plan_audio, unit_seconds
 from firescribe.settings import default_settings

@@ -42,7 +42,7 @@ from dataset import run_ours  # noqa: E402
 from support import media  # noqa: E402
 
 from firescribe.accuracy import score, total  # noqa: E402
-from firescribe.audio import open_pcm  # noqa: E402
+from firescribe.pcm import open_pcm  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"

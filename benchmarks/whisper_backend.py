@@ -37,7 +37,8 @@ from support import media  # noqa: E402
 
 from firescribe.accuracy import score  # noqa: E402
 from firescribe.asr import transcribe_chunk  # noqa: E402
-from firescribe.audio import SAMPLE_RATE, extract_audio, open_pcm, to_float  # noqa: E402
+from firescribe.audio import extract_audio  # noqa: E402
+from firescribe.pcm import SAMPLE_RATE, open_pcm, to_float  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
 from firescribe.plan import file_plan, plan_audio  # noqa: E402
 from firescribe.vad import detect_speech  # noqa: E402

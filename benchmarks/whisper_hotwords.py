@@ -70,7 +70,7 @@ def main() -> None:
 
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    from firescribe.audio import open_pcm, to_float
+    from firescribe.pcm import open_pcm, to_float
     from firescribe.backends.whisper import resolve_model
 
     model = WhisperModel(resolve_model("bundled:tiny.en"), device="cpu", compute_type="int8", cpu_threads=args.threads)

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from support import official
-from firescribe.audio import open_pcm, to_float
+from firescribe.pcm import open_pcm, to_float
 from firescribe.fireredasr import encoder as encoder_module
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.context import ContextGraph

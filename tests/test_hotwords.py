@@ -269,7 +269,7 @@ def test_whisper_spells_the_hotwords_it_is_given(tmp_path):
     """tiny.en (a trained model) on synthesized speech, batched as the workflow runs it: with
     the hotwords as its prompt it spells most of the names it misheard without them, and
     writes none of them into sentences that do not say them."""
-    from firescribe.audio import open_pcm, to_float
+    from firescribe.pcm import open_pcm, to_float
     from firescribe.backends.whisper import WhisperBackend
 
     audio = []

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from firescribe.audio import open_pcm
+from firescribe.pcm import open_pcm
 from firescribe.settings import default_settings
 from firescribe.vad import FRAME, speech_probabilities, speech_segments
 

@@ -19,7 +19,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from firescribe.audio import SAMPLE_RATE, open_pcm, read_span
+from firescribe.pcm import SAMPLE_RATE, open_pcm, read_span
 from firescribe.backends.base import Backend
 from firescribe.guard import GuardParams, guard_unit
 from firescribe.hotwords import Hotword

@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from firescribe.io import atomic_path, write_json
+from firescribe.pcm import SAMPLE_RATE, num_samples, open_pcm, to_float
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 
 # Demuxers for ordinary audio/video files. Playlist/indirection demuxers (hls, dash,
 # concat, image2, ...) are left out on purpose: they can make ffmpeg open other files.
@@ -259,7 +259,7 @@ def probe_tracks(src: str) -> list[AudioTrack]:
                 channels = st.codec_context.channels or 0
                 tracks.append(AudioTrack(i, language, st.codec_context.name or "", channels, default, round(start, 6)))
             return tracks
-    except Exception as e:  # noqa: BLE001: a file PyAV cannot open is ffmpeg's to report
+    except Exception as e:  # noqa: BLE001 - a file PyAV cannot open is ffmpeg's to report
         log.info("probe %s: %s", src, e)
         return []
 
@@ -556,37 +556,3 @@ def extract_shard(
             infos.append(job.result())
             log.info("extract %d/%d: %s (%s, %.1f s)", i, len(media), sample, infos[-1].status, infos[-1].duration)
     return infos
-
-
-def _data_offset_and_frames(path: str | Path) -> tuple[int, int]:
-    with open(path, "rb") as fh:
-        with wave.open(fh) as w:
-            if w.getsampwidth() != 2 or w.getnchannels() != 1 or w.getframerate() != SAMPLE_RATE:
-                raise ValueError(f"{path}: expected 16 kHz mono 16-bit PCM WAV")
-            n = w.getnframes()
-            w.readframes(0)  # positions the file at the start of the sample data
-            return fh.tell(), n
-
-
-def num_samples(path: str | Path) -> int:
-    return _data_offset_and_frames(path)[1]
-
-
-def open_pcm(path: str | Path) -> np.ndarray:
-    """The WAV's samples as a read-only int16 memory map (no copy, any length)."""
-    offset, n = _data_offset_and_frames(path)
-    if n == 0:
-        return np.zeros(0, dtype=np.int16)
-    return np.memmap(path, dtype="<i2", mode="r", offset=offset, shape=(n,))
-
-
-def to_float(pcm: np.ndarray) -> np.ndarray:
-    """int16 samples -> float32 in [-1, 1)."""
-    return pcm.astype(np.float32) / 32768.0
-
-
-def read_span(pcm: np.ndarray, start_s: float, end_s: float) -> np.ndarray:
-    """float32 samples of [start_s, end_s) from a PCM memory map."""
-    a = max(0, int(round(start_s * SAMPLE_RATE)))
-    b = min(len(pcm), int(round(end_s * SAMPLE_RATE)))
-    return to_float(np.asarray(pcm[a:b]))

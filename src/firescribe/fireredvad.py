@@ -33,7 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from firescribe.audio import SAMPLE_RATE, open_pcm
+from firescribe.pcm import SAMPLE_RATE, open_pcm
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from firescribe.audio import SAMPLE_RATE, open_pcm
+from firescribe.pcm import SAMPLE_RATE, open_pcm
 
 HOP_S = 0.01  # seconds per loudness frame
 WINDOW_S = 0.1  # the stretch whose loudness places a cut (about a syllable's gap)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firescribe.audio import SAMPLE_RATE
+from firescribe.pcm import SAMPLE_RATE
 from firescribe.loudness import frame_energy, quietest
 
 Span = tuple[float, float]
@@ -230,7 +230,7 @@ def run_plan(wavs: dict[str, str], segments_tsv: str, out_json: str, params: Pla
     ...], ...], "chunks": [[input ids], ...]}``."""
     import logging
 
-    from firescribe.audio import open_pcm
+    from firescribe.pcm import open_pcm
     from firescribe.io import write_json
     from firescribe.segments import read_segments
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from firescribe.audio import SAMPLE_RATE, open_pcm
+from firescribe.pcm import SAMPLE_RATE, open_pcm
 from firescribe.segments import detect_files, write_segments
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from firescribe.audio import SAMPLE_RATE
+from firescribe.pcm import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
 from firescribe.guard import GuardParams
 from firescribe.hotwords import Hotword, provenance

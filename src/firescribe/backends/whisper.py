@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from firescribe.audio import SAMPLE_RATE
+from firescribe.pcm import SAMPLE_RATE
 from firescribe.backends.base import Segment, Word
 from firescribe.checksum import file_sha256
 from firescribe.guard import GuardParams
