@@ -46,7 +46,7 @@ demo: sysdeps venv  ## transcribe example/media with the bundled model -> result
 # Snakemake; `slow` marks those that take minutes of CPU otherwise
 FAST := not workflow and not slow
 
-check: venv  ## the fast tier: ruff, the unit tests and the engine's exact match with the official code
+check: sysdeps venv  ## the fast tier (its media tests make media with ffmpeg, espeak-ng, sox): ruff, the unit tests and the engine's exact match with the official code
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "$(FAST)" --durations=5
 
