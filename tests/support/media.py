@@ -66,7 +66,7 @@ def speak(text: str, out: Path, rate: int = 16000, voice: str = "en-us", speed: 
     """``text`` spoken by espeak-ng (``pitch`` 50 is its default) into a mono 16-bit WAV."""
     raw = out.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
+    subprocess.run(["sox", "-R", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
     raw.unlink()
     return out
 
@@ -74,7 +74,7 @@ def speak(text: str, out: Path, rate: int = 16000, voice: str = "en-us", speed: 
 def over_music(voice: Path, music: Path, out: Path, music_volume: float, seconds: float | None = None) -> Path:
     """``voice`` mixed with ``music`` at ``music_volume``, cut to ``seconds`` (default: the voice's)."""
     length = f"{duration(voice):.3f}" if seconds is None else str(seconds)
-    subprocess.run(["sox", "-D", "-m", "-v", "1.0", str(voice), "-v", str(music_volume), str(music), str(out), "trim", "0", length], check=True)
+    subprocess.run(["sox", "-R", "-D", "-m", "-v", "1.0", str(voice), "-v", str(music_volume), str(music), str(out), "trim", "0", length], check=True)
     return out
 
 
@@ -88,14 +88,14 @@ def speech_track(sentences: list[str], pauses: list[float], out: Path, voice: st
         speak(text, sp, voice=voice)
         # espeak pads a little silence at both ends; measure the voiced span with sox's silence trim
         trimmed = tmp / f"t{i:03d}.wav"
-        subprocess.run(["sox", "-D", str(sp), str(trimmed), "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"], check=True)
+        subprocess.run(["sox", "-R", "-D", str(sp), str(trimmed), "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"], check=True)
         d = duration(trimmed)
         utts.append(Utterance(text, round(t, 3), round(t + d, 3)))
         sil = tmp / f"p{i:03d}.wav"
-        subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", str(pause)], check=True)
+        subprocess.run(["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", str(pause)], check=True)
         parts += [trimmed, sil]
         t += d + pause
-    subprocess.run(["sox", "-D", *map(str, parts), str(out)], check=True)
+    subprocess.run(["sox", "-R", "-D", *map(str, parts), str(out)], check=True)
     for p in tmp.iterdir():
         p.unlink()
     tmp.rmdir()
@@ -127,7 +127,7 @@ def utterance(text: str, out: Path, lead: float, tail: float, voice: str = "en-u
     silence around it (as recorded prompts have), 16 kHz mono WAV."""
     spoken = out.with_suffix(".spoken.wav")
     speak(text, spoken, voice=voice, speed=speed)
-    subprocess.run(["sox", "-D", str(spoken), str(out), "pad", f"{lead:.2f}", f"{tail:.2f}"], check=True)
+    subprocess.run(["sox", "-R", "-D", str(spoken), str(out), "pad", f"{lead:.2f}", f"{tail:.2f}"], check=True)
     spoken.unlink()
 
 
@@ -158,7 +158,7 @@ def music(out: Path, seconds: float) -> Path:
     parts = []
     for i in range(max(1, round(seconds / 2))):
         parts += ["synth", "2"] + [a for note in CHORDS[i % len(CHORDS)] for a in ("pluck", note)] + [":"]
-    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), *parts[:-1], "remix", "-", "norm", "-3"], check=True)
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), *parts[:-1], "remix", "-", "norm", "-3"], check=True)
     return out
 
 
@@ -167,7 +167,7 @@ def tones(out: Path, seconds: float, freqs: tuple[int, ...] = (440, 1000)) -> Pa
     parts = []
     for f in freqs:
         parts += ["synth", f"{seconds / len(freqs):.3f}", "sine", str(f), ":"]
-    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), *parts[:-1], "norm", "-6"], check=True)
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), *parts[:-1], "norm", "-6"], check=True)
     return out
 
 
@@ -175,7 +175,7 @@ def organ(out: Path, seconds: float) -> Path:
     """A held chord of sawtooth waves (an organ or a synth pad): voiced enough that a VAD
     hears speech in it, which FireRedVAD's event model hears as music."""
     subprocess.run(
-        ["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), "synth", str(seconds),
+        ["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), "synth", str(seconds),
          "sawtooth", "220", "sawtooth", "277", "sawtooth", "330", "remix", "-", "norm", "-6"],
         check=True,
     )  # fmt: skip
@@ -183,12 +183,12 @@ def organ(out: Path, seconds: float) -> Path:
 
 
 def noise(out: Path, seconds: float, color: str = "pinknoise", level_db: float = -10) -> Path:
-    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), "synth", str(seconds), color, "norm", str(level_db)], check=True)
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out), "synth", str(seconds), color, "norm", str(level_db)], check=True)
     return out
 
 
 def concat(parts: list[Path], out: Path) -> Path:
-    subprocess.run(["sox", "-D", *map(str, parts), str(out)], check=True)
+    subprocess.run(["sox", "-R", "-D", *map(str, parts), str(out)], check=True)
     return out
 
 
@@ -196,7 +196,7 @@ def with_noise_floor(wav: Path, out: Path, amplitude: float = 0.001) -> Path:
     """``wav`` with white noise at ``amplitude`` (-60 dBFS) mixed in, as a recording has:
     frames of exact digital zeros have no log energy, and runtimes floor it differently."""
     noise_wav = out.with_suffix(".noise.wav")
-    subprocess.run(["sox", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(noise_wav), "synth", f"{duration(wav):.4f}", "whitenoise", "vol", str(amplitude)], check=True)
-    subprocess.run(["sox", "-D", "-m", str(wav), str(noise_wav), str(out)], check=True)
+    subprocess.run(["sox", "-R", "-D", "-n", "-r", "16000", "-c", "1", "-b", "16", str(noise_wav), "synth", f"{duration(wav):.4f}", "whitenoise", "vol", str(amplitude)], check=True)
+    subprocess.run(["sox", "-R", "-D", "-m", str(wav), str(noise_wav), str(out)], check=True)
     noise_wav.unlink()
     return out
