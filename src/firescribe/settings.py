@@ -128,6 +128,7 @@ class BackendFacts:
     # whether it gives word times: True, or None where the model files tell (model_info)
     word_times: bool | None
     gpu_memory_cap: bool  # whether a GPU job can cap its memory (PyTorch; not CTranslate2)
+    fireredvad: bool  # vad.model auto: FireRedVAD whatever the language (FireRed's own VAD)
 
 
 BACKENDS = {
@@ -144,6 +145,7 @@ BACKENDS = {
         batch_s=None,
         word_times=True,
         gpu_memory_cap=False,  # CTranslate2 has no per-process limit
+        fireredvad=False,  # FireRedVAD for Chinese only
     ),
     # Longer inputs hallucinate and > 200 s exceed the positional encoding; the cost grows
     # with the unit, silence included; contiguous audio is how it was trained and evaluated.
@@ -158,6 +160,7 @@ BACKENDS = {
         batch_s=120.0,
         word_times=None,  # FireRedASR2 has them (its CTC head), FireRedASR-AED v1 not
         gpu_memory_cap=True,
+        fireredvad=True,
     ),
 }
 
@@ -303,9 +306,9 @@ class Settings:
         )
 
 
-# vad.model auto: FireRedVAD for these languages and backends, silero-vad otherwise
+# vad.model auto: FireRedVAD for these languages (and the backends whose facts say so),
+# silero-vad otherwise
 FIREREDVAD_LANGUAGES = ("zh",)
-FIREREDVAD_BACKENDS = ("fireredasr-aed",)
 
 
 def resolve_vad_model(config: dict, languages: Iterable = ()) -> str:
@@ -318,7 +321,7 @@ def resolve_vad_model(config: dict, languages: Iterable = ()) -> str:
         return model
     named = [x for x in (config["language"], *languages) if isinstance(x, str) and x]
     chinese = any(x.split("-")[0].lower() in FIREREDVAD_LANGUAGES for x in named)
-    return "fireredvad" if chinese or config["backend"] in FIREREDVAD_BACKENDS else "silero"
+    return "fireredvad" if chinese or BACKENDS[config["backend"]].fireredvad else "silero"
 
 
 def section(cls, values: dict):
