@@ -9,8 +9,8 @@ rule model_info:
     conda:
         "../envs/firescribe.yaml"
     params:
-        # the backend's options as in a run without hotword lists (as before: no re-run)
-        options=options_params(Settings.from_config(config, hotwords=False).asr.options),
+        # the backend's options, less those that weigh hotwords (firescribe.params)
+        options=SETTINGS.asr.model_params(),
     script:
         "../scripts/model_info.py"
 

@@ -17,7 +17,6 @@ from firescribe.settings import (
     FIREREDASR_VARIANTS,
     PREPARED_DIR,
     Settings,
-    options_params,
 )
 
 min_version("9.0")

@@ -21,7 +21,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+from firescribe.params import rule_params
 
 # the config's chinese.script (the schema's enum) -> OpenCC's configuration: Simplified
 # (from OpenCC's standard Traditional), Traditional (its standard characters), Taiwan's
@@ -38,9 +40,8 @@ class ChineseParams:
     numbers: bool  # spoken numbers as digits
 
     def params(self) -> dict:
-        """The merge rule's params: ``numbers`` only when on (a corpus merged before the option
-        existed is not merged again)."""
-        return {"script": self.script, **({"numbers": True} if self.numbers else {})}
+        """The merge rule's params: ``numbers`` only when on (it came later: firescribe.params)."""
+        return rule_params(asdict(self), as_before={"numbers": False})
 
     @classmethod
     def from_params(cls, params: dict) -> ChineseParams:

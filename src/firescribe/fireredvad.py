@@ -33,6 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from firescribe.params import rule_params
 from firescribe.pcm import SAMPLE_RATE, open_pcm
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,8 @@ class FireRedVadParams:
     EVENT_OPTIONS: ClassVar[tuple[str, ...]] = ("singing_threshold", "music_threshold")
 
     def params(self) -> dict:
-        """As a rule's params: the event model's thresholds only where it runs (changing them
-        with events off re-runs nothing)."""
-        out = asdict(self)
-        return out if self.events else {k: v for k, v in out.items() if k not in self.EVENT_OPTIONS}
+        """As a rule's params: the event model's thresholds only where it runs (firescribe.params)."""
+        return rule_params(asdict(self), unused=() if self.events else self.EVENT_OPTIONS)
 
     @classmethod
     def from_params(cls, params: dict) -> FireRedVadParams:

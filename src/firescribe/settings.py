@@ -10,7 +10,8 @@
   run (``Settings.placement``), so moving a run to other GPUs or threads re-runs nothing.
 
 Rules pass settings as params of built-in types (``dataclasses.asdict``, ``AsrSettings.params``):
-Snakemake decides re-runs by comparing only such params (a dataclass would be ignored). The
+Snakemake decides re-runs by comparing only such params (a dataclass would be ignored); what
+must stay out of them so that finished corpora re-run nothing: ``firescribe.params``. The
 scripts turn them back into the dataclasses. This module loads no model library (torch,
 faster-whisper): the Snakefile reads it at parse time and every job script imports it.
 """
@@ -27,6 +28,7 @@ from firescribe.chinese import ChineseParams
 from firescribe.fireredvad import FRAME_MS, FireRedVadParams
 from firescribe.guard import GuardParams, ReadableParams
 from firescribe.merge import CueParams
+from firescribe.params import rule_params
 from firescribe.plan import PlanParams
 from firescribe.punctuation import PunctuationParams
 from firescribe.shards import ShardParams
@@ -92,7 +94,7 @@ class FireRedAedOptions:
     eos_penalty: float
     precision: str
     runtime: str
-    # None in a run without hotword lists, so that changing it re-runs nothing there
+    # None in a run without hotword lists (then not a param: firescribe.params)
     hotword_weight: float | None
     # the prepare_model step's folder, for a variant that runs from one; else None
     prepared_dir: str | None
@@ -111,6 +113,8 @@ class FireRedAedOptions:
 
 
 BackendOptions = WhisperOptions | FireRedAedOptions
+# options that weigh hotwords, not which model runs (not a param of model_info)
+HOTWORD_OPTIONS = ("hotword_weight",)
 
 
 @dataclass(frozen=True)
@@ -166,10 +170,10 @@ BACKENDS = {
 
 
 def options_params(options: BackendOptions) -> dict:
-    """Backend options as a rule param: a dict, with the options that are None left out (an
-    option a run does not use, such as hotword_weight without hotword lists, leaves the
-    params as they were without it)."""
-    return {k: v for k, v in asdict(options).items() if v is not None}
+    """Backend options as a rule param: a dict, less the options that are None (those the run
+    does not use, such as hotword_weight without hotword lists: firescribe.params)."""
+    values = asdict(options)
+    return rule_params(values, unused=[k for k, v in values.items() if v is None])
 
 
 def options_from_params(backend: str, params: dict) -> BackendOptions:
@@ -189,6 +193,11 @@ class AsrSettings:
 
     def params(self) -> dict:
         return {"backend": self.backend, "options": options_params(self.options), "batch_seconds": self.batch_seconds, "guard": asdict(self.guard)}
+
+    def model_params(self) -> dict:
+        """The model_info rule's params: the backend's options less the hotword weight (it does
+        not change which model runs: firescribe.params)."""
+        return rule_params(options_params(self.options), unused=HOTWORD_OPTIONS)
 
     @classmethod
     def from_params(cls, params: dict) -> AsrSettings:
@@ -239,17 +248,15 @@ class Settings:
 
     def vad_params(self) -> dict:
         """The options of the configured VAD only (what shapes its segments), as the vad and
-        merge rules' params: silero's as they always were (a corpus run before FireRedVAD
-        existed re-runs nothing), FireRedVAD's with the model's name."""
-        if self.vad_model == "silero":
-            return asdict(self.vad)
-        return {"model": self.vad_model, **self.fireredvad.params()}
+        merge rules' params, with the VAD's name, except silero's (as before FireRedVAD existed:
+        firescribe.params)."""
+        options = asdict(self.vad) if self.vad_model == "silero" else self.fireredvad.params()
+        return rule_params({"model": self.vad_model, **options}, as_before={"model": "silero"})
 
     def extract_params(self) -> dict:
         """The extract rule's params beyond its files: ``track`` and ``channels`` only where
-        not at their defaults (a corpus extracted before the options existed is not extracted
-        again)."""
-        return {**({"track": self.track} if self.track != "auto" else {}), **({"channels": self.channels} if self.channels != "mix" else {})}
+        they change the audio (they came later: firescribe.params)."""
+        return rule_params({"track": self.track, "channels": self.channels}, as_before={"track": "auto", "channels": "mix"})
 
     @property
     def punctuates(self) -> bool:
