@@ -39,7 +39,7 @@ from firescribe.backends.fireredasr import FireRedAedBackend  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend  # noqa: E402
 from firescribe.guard import trips  # noqa: E402
 from firescribe.plan import file_plan, plan_audio  # noqa: E402
-from firescribe.vad import detect_speech  # noqa: E402
+from firescribe.silero import detect_speech  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 from support.settings import firered_options  # noqa: E402
 

@@ -78,7 +78,7 @@ def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
     from firescribe.pcm import open_pcm
     from firescribe.plan import plan_audio
     from firescribe.settings import default_settings
-    from firescribe.vad import detect_speech
+    from firescribe.silero import detect_speech
 
     loaded, variants = aed_l.load(["onnx-int8"], threads)
     model = variants["onnx-int8"]

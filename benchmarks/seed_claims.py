@@ -48,7 +48,7 @@ from firescribe.pcm import open_pcm, read_span
 from firescribe.fireredasr.beam_search import BeamParams
 from firescribe.plan import make_batches, plan_audio, unit_seconds
 from firescribe.settings import default_settings
-from firescribe.vad import VadParams, detect_speech
+from firescribe.silero import VadParams, detect_speech
 
 BEAM = 3
 TOKENS_PER_S = 4.0

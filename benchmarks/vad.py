@@ -120,7 +120,7 @@ def detector(name: str):
     """``pcm -> [(start, end)]`` of the segments a VAD would have transcribed, one thread."""
     settings = default_settings()
     if name == "silero":
-        from firescribe.vad import detect_speech, silero_session
+        from firescribe.silero import detect_speech, silero_session
 
         session = silero_session()
         return lambda pcm: detect_speech(pcm, settings.vad, session)

@@ -41,7 +41,7 @@ from firescribe.audio import extract_audio  # noqa: E402
 from firescribe.pcm import SAMPLE_RATE, open_pcm, to_float  # noqa: E402
 from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
 from firescribe.plan import file_plan, plan_audio  # noqa: E402
-from firescribe.vad import detect_speech  # noqa: E402
+from firescribe.silero import detect_speech  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 

@@ -277,14 +277,14 @@ def test_the_vad_log_counts_singing_and_music_only_with_the_event_model(released
     if it had listened)."""
     import logging
 
-    from firescribe.fireredvad import run_vad
+    from firescribe.vad import run_vad
 
     lines = {}
     for events in (False, True):
         caplog.clear()
         with caplog.at_level(logging.INFO):
             params = dataclasses.replace(PARAMS, model_dir=str(released), events=events)
-            run_vad({"talk": str(talk[0])}, str(tmp_path / f"{events}.tsv"), params)
+            run_vad("fireredvad", {"talk": str(talk[0])}, str(tmp_path / f"{events}.tsv"), params)
         lines[events] = " ".join(r.getMessage() for r in caplog.records)
     assert "talk:" in lines[False] and "singing/music" not in lines[False]
     assert "singing/music spans" in lines[True]

@@ -13,7 +13,7 @@ import pytest
 
 from firescribe.pcm import open_pcm
 from firescribe.settings import default_settings
-from firescribe.vad import FRAME, speech_probabilities, speech_segments
+from firescribe.silero import FRAME, speech_probabilities, speech_segments
 
 VAD = default_settings().vad
 
@@ -88,7 +88,7 @@ def test_probabilities_and_segments_equal_silero_vads_on_speech(tmp_path):
 
 def test_the_vad_step_does_not_load_torch():
     code = (
-        "import sys, numpy as np; from firescribe.vad import detect_speech; from firescribe.settings import default_settings;"
+        "import sys, numpy as np; from firescribe.silero import detect_speech; from firescribe.settings import default_settings;"
         "detect_speech((np.sin(np.arange(48000) / 5) * 8000).astype(np.int16), default_settings().vad);"
         "print('torch' in sys.modules)"
     )

@@ -269,7 +269,7 @@ def track_speech(src: str, tracks: list[AudioTrack]) -> None:
     seconds (all tracks decoded by one ffmpeg run)."""
     import tempfile
 
-    from firescribe.vad import FRAME, silero_session, speech_probabilities
+    from firescribe.silero import FRAME, silero_session, speech_probabilities
 
     with tempfile.TemporaryDirectory(prefix="firescribe-tracks-") as tmp:
         outs = [str(Path(tmp) / f"{t.index}.wav") for t in tracks]

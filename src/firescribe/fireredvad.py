@@ -34,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from firescribe.params import rule_params
-from firescribe.pcm import SAMPLE_RATE, open_pcm
+from firescribe.pcm import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,11 @@ class FireRedVadParams:
     @classmethod
     def from_params(cls, params: dict) -> FireRedVadParams:
         return cls(**{**dict.fromkeys(cls.EVENT_OPTIONS), **params})
+
+    @property
+    def pad_ms(self) -> int:
+        """Audio added on each side of a speech segment."""
+        return self.extend_speech_frames * FRAME_MS
 
     def postprocessor(self, threshold: float):
         """The official post-processing with these options at ``threshold``: smoothing, the
@@ -259,7 +264,9 @@ def fbank_chunks(pcm: np.ndarray) -> Iterator[np.ndarray]:
 
 class FireRedVad:
     """FireRedVAD's VAD model, and its event model where ``params.events``: one ONNX
-    Runtime session (one thread) runs both on the same filterbanks."""
+    Runtime session (one thread) runs both on the same filterbanks. For the vad step
+    (firescribe.vad.Vad): threads share it (ONNX Runtime's sessions run concurrently, one
+    thread each, without Python's lock)."""
 
     def __init__(self, params: FireRedVadParams):
         import onnxruntime as ort
@@ -268,11 +275,17 @@ class FireRedVad:
 
         root = resolve_model_dir(params.model_dir)
         self.params = params
+        self.events = params.events
         models = {"vad": load_model(root / VAD_DIR)} | ({"aed": load_model(root / AED_DIR)} if params.events else {})
         options = ort.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(dfsmn_graph(models), sess_options=options, providers=["CPUExecutionProvider"])
         self.outputs = list(models)
+
+    @staticmethod
+    def problems(params: FireRedVadParams, download: str) -> list[str]:
+        """What is wrong with the configured folder (``check_model_dir``)."""
+        return check_model_dir(params.model_dir, params.events, f"get it with: {download} (offline: set vad.fireredvad.model_dir: {BUNDLED})")
 
     def probabilities(self, pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Speech probability per 10 ms frame [T], and the event model's [T, 3] (or None):
@@ -320,22 +333,3 @@ def label_segment(start: float, end: float, decided: dict[str, np.ndarray]) -> s
     event = max(NON_SPEECH, key=lambda e: share[e])
     return event if share["speech"] <= MAX_SPEECH_SHARE and share[event] >= MIN_EVENT_SHARE else "speech"
 
-
-def run_vad(wavs: dict[str, str], out_tsv: str, params: FireRedVadParams, workers: int = 1) -> dict:
-    """Segments (and events) of each file of a shard into the shard's TSV, ``workers`` files
-    at once: threads that share one model, loaded before they start (ONNX Runtime's sessions
-    run concurrently, one thread each, without Python's lock)."""
-    from firescribe.segments import detect_files, write_segments
-
-    model = FireRedVad(params)
-
-    def describe(found) -> str:
-        segments, heard = found
-        speech = sum(b - a for a, b, label in segments if label == "speech")
-        events = f", {len(heard)} singing/music spans" if params.events else ""  # none without the event model
-        return f"{len(segments)} segments, {speech:.1f} s speech{events}"
-
-    found = detect_files(wavs, lambda wav: model.detect(open_pcm(wav)), workers, describe)
-    segments = {sample: f[0] for sample, f in found.items()}
-    write_segments(out_tsv, segments, {sample: f[1] for sample, f in found.items()})
-    return segments

@@ -29,9 +29,8 @@ import yaml
 from firescribe.hotwords import HotwordsError, read_hotwords
 from firescribe.models import HUB_REPOS
 from firescribe.punctuation import PunctuationParams
-from firescribe.settings import resolve_vad_model
 from firescribe.samples import SampleSheetError, load_samples
-from firescribe.settings import SCHEMA
+from firescribe.settings import SCHEMA, VADS, resolve_vad_model, vad_options
 
 
 class PreflightError(RuntimeError):
@@ -248,11 +247,16 @@ WHISPER_FILES = ("model.bin", "config.json")  # what a CTranslate2 model folder 
 WHISPER_HELP = "give a CTranslate2 model folder (model.bin, config.json), a faster-whisper model name (tiny, base, small, ...: downloaded by the first ASR job) or a bundled model"
 
 
-def fireredvad_problems(section: dict) -> list[str]:
-    from firescribe.fireredvad import BUNDLED, check_model_dir
+def vad_problems(config: dict, name: str) -> list[str]:
+    """What keeps VAD ``name``'s model from running (its engine's ``problems``); nothing for a
+    VAD whose model is in its wheel."""
+    from firescribe.vad import engine_class
 
-    get = f"get it with: {_download('fireredvad', section['model_dir'])} (offline: set vad.fireredvad.model_dir: {BUNDLED})"
-    return check_model_dir(section["model_dir"], section["events"], get)
+    facts = VADS[name]
+    if facts.download is None:
+        return []
+    options = vad_options(config, name)
+    return engine_class(name).problems(options, _download(facts.download, options.model_dir))
 
 
 def whisper_problem(model: str) -> str | None:
@@ -302,8 +306,7 @@ def inspect(config: dict):
         found.append(fireredasr_problem(config["fireredasr_aed"]["model_dir"]))
     elif backend == "whisper":
         found.append(whisper_problem(config["whisper"]["model"]))
-    if resolve_vad_model(config, [] if samples is None else samples["language"]) == "fireredvad":
-        found += fireredvad_problems(config["vad"]["fireredvad"])
+    found += vad_problems(config, resolve_vad_model(config, [] if samples is None else samples["language"]))
     if PunctuationParams(**config["punctuation"]).applies_to(backend):
         found.append(punctuation_problem(config["punctuation"]["model_dir"]))
     return samples, [p for p in found if p]

@@ -1,16 +1,12 @@
 """A shard's speech segments, between the VAD step and the steps after it: the TSV the VAD
-step writes (whichever VAD found them: ``firescribe.vad``'s silero, or
-``firescribe.fireredvad``) and the plan, merge and report steps read; and the loop that runs
-a VAD over a shard's files. The VADs import this; it imports neither."""
+step (``firescribe.vad``) writes, whichever VAD found them, and the plan, merge and report
+steps read."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 from firescribe.io import write_text
-
-log = logging.getLogger("firescribe.vad")  # the VAD step's log lines, as before
 
 
 # a shard's TSV: sample, start, end per speech segment; FireRedVAD's adds a fourth column,
@@ -19,11 +15,12 @@ log = logging.getLogger("firescribe.vad")  # the VAD step's log lines, as before
 EVENT_PREFIX = "event:"
 
 
-def write_segments(path: str, segments: dict[str, list[tuple]], events: dict[str, list[tuple]] | None = None) -> None:
-    """One TSV for a shard: sample, start, end per speech segment (silero's); with
-    ``events`` (FireRedVAD's), each segment's label, then the event spans."""
-    if events is None:
-        lines = ["sample\tstart\tend"] + [f"{sample}\t{a:.3f}\t{b:.3f}" for sample, segs in segments.items() for a, b in segs]
+def write_segments(path: str, segments: dict[str, list[tuple]], events: dict[str, list[tuple]], labels: bool) -> None:
+    """One TSV for a shard: sample, start, end per segment (start, end, label); with
+    ``labels`` (FireRedVAD's), each segment's label, then the event spans (start, end, event);
+    without (silero's: every segment is speech), neither."""
+    if not labels:
+        lines = ["sample\tstart\tend"] + [f"{sample}\t{a:.3f}\t{b:.3f}" for sample, segs in segments.items() for a, b, _ in segs]
     else:
         lines = ["sample\tstart\tend\tlabel"]
         for sample, segs in segments.items():
@@ -64,16 +61,3 @@ def read_events(path: str) -> dict[str, dict[str, list[dict]]]:
         entry[kind].append({"start": a, "end": b, "event": label.removeprefix(EVENT_PREFIX)})
     return out
 
-
-def detect_files(wavs: dict[str, str], detect, workers: int, describe) -> dict:
-    """``detect(wav)`` for each file of a shard (``wavs``: sample -> WAV), ``workers`` files at
-    once (threads: the models run without Python's lock); each result logged as ``describe``
-    says. Sample -> result, in the shard's order."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    found = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, (sample, result) in enumerate(zip(wavs, pool.map(detect, wavs.values())), 1):
-            found[sample] = result
-            log.info("vad %d/%d: %s: %s", i, len(wavs), sample, describe(result))
-    return found

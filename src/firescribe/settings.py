@@ -6,6 +6,8 @@
 * ``BACKENDS`` is the one table of backend facts (unit limit, default pause gap, stitching,
   batch budget, word times, GPU memory cap); ``FIREREDASR_VARIANTS`` the FireRedASR-AED
   variants and which run from prepared files; a backend's options are one dataclass.
+* ``VADS`` is the one table of VAD facts (config section, engine, TSV labels, model
+  download); ``resolve_vad_model`` the one reader of ``vad.model``.
 * What shapes results (``Settings.asr``, ``.vad``, ``.plan``, ...) is kept apart from where jobs
   run (``Settings.placement``), so moving a run to other GPUs or threads re-runs nothing.
 
@@ -25,14 +27,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from firescribe.chinese import ChineseParams
-from firescribe.fireredvad import FRAME_MS, FireRedVadParams
+from firescribe.fireredvad import FireRedVadParams
 from firescribe.guard import GuardParams, ReadableParams
 from firescribe.merge import CueParams
 from firescribe.params import rule_params
 from firescribe.plan import PlanParams
 from firescribe.punctuation import PunctuationParams
 from firescribe.shards import ShardParams
-from firescribe.vad import VadParams
+from firescribe.silero import VadParams
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schemas" / "config.schema.yaml"
 
@@ -183,6 +185,41 @@ def options_from_params(backend: str, params: dict) -> BackendOptions:
 
 
 @dataclass(frozen=True)
+class VadFacts:
+    """What the workflow knows of a VAD, whatever its options."""
+
+    section: str  # the config section holding its options (dotted; silero's are vad's own)
+    options: type  # their dataclass: params() (the vad rule's), from_params(), pad_ms
+    engine: str  # "module:Class" of its firescribe.vad.Vad, imported when used
+    labels: bool  # its TSV labels each segment and lists event spans (firescribe.segments)
+    download: str | None  # `firescribe download` name of its model folder; None: in its wheel
+
+
+VADS = {
+    "silero": VadFacts(section="vad", options=VadParams, engine="firescribe.silero:SileroVad", labels=False, download=None),
+    "fireredvad": VadFacts(
+        section="vad.fireredvad", options=FireRedVadParams, engine="firescribe.fireredvad:FireRedVad", labels=True, download="fireredvad"
+    ),
+}
+# the VAD whose params carry no name: every corpus run before FireRedVAD existed (firescribe.params)
+FIRST_VAD = "silero"
+
+
+def vad_options(config: dict, name: str):
+    """VAD ``name``'s options in a validated ``config`` (``VADS[name].section``)."""
+    values = config
+    for key in VADS[name].section.split("."):
+        values = values[key]
+    return section(VADS[name].options, values)
+
+
+def vad_from_params(params: dict) -> tuple:
+    """The VAD's name and options from ``Settings.vad_params``."""
+    name = params.get("model", FIRST_VAD)
+    return name, VADS[name].options.from_params({k: v for k, v in params.items() if k != "model"})
+
+
+@dataclass(frozen=True)
 class AsrSettings:
     """What shapes the ASR results: the backend and its options, the batch budget, the guard."""
 
@@ -232,9 +269,10 @@ class Settings:
     channels: str  # audio.channels: mix or apart
     shards: ShardParams
     asr: AsrSettings
-    vad_model: str  # silero or fireredvad (vad.model auto resolved: vad_model)
-    vad: VadParams  # silero's options
-    fireredvad: FireRedVadParams
+    vad_model: str  # a key of VADS (vad.model, auto resolved: resolve_vad_model)
+    vad_options: VadParams | FireRedVadParams  # the options of vad_model
+    vad: VadParams  # silero's options (the config's vad section)
+    fireredvad: FireRedVadParams  # FireRedVAD's (vad.fireredvad)
     plan: PlanParams
     punctuation: PunctuationParams
     subtitles: CueParams
@@ -250,8 +288,7 @@ class Settings:
         """The options of the configured VAD only (what shapes its segments), as the vad and
         merge rules' params, with the VAD's name, except silero's (as before FireRedVAD existed:
         firescribe.params)."""
-        options = asdict(self.vad) if self.vad_model == "silero" else self.fireredvad.params()
-        return rule_params({"model": self.vad_model, **options}, as_before={"model": "silero"})
+        return rule_params({"model": self.vad_model, **self.vad_options.params()}, as_before={"model": FIRST_VAD})
 
     def extract_params(self) -> dict:
         """The extract rule's params beyond its files: ``track`` and ``channels`` only where
@@ -270,13 +307,9 @@ class Settings:
         sheet's column)."""
         facts = BACKENDS[config["backend"]]
         options = facts.options.from_config(config[facts.section], hotwords)
-        vad_section = dict(config["vad"])
-        del vad_section["model"]
-        fireredvad = FireRedVadParams(**vad_section.pop("fireredvad"))
         vad_model = resolve_vad_model(config, languages)
-        vad = VadParams(**vad_section)
-        # audio the VAD adds on each side of a speech segment (FireRedVAD: frames of 10 ms)
-        vad_pad_ms = vad.speech_pad_ms if vad_model == "silero" else fireredvad.extend_speech_frames * FRAME_MS
+        vads = {name: vad_options(config, name) for name in VADS}
+        vad_pad_ms = vads[vad_model].pad_ms  # audio the VAD adds on each side of a speech segment
         plan = config["plan"]
         max_unit_s = min(float(plan["max_unit_s"]), facts.max_unit_s) if plan["max_unit_s"] else facts.max_unit_s
         stitch = facts.stitch if plan["stitch"] is None else bool(plan["stitch"])
@@ -293,8 +326,9 @@ class Settings:
             shards=ShardParams(**config["shards"]),
             asr=AsrSettings(config["backend"], options, float(batch_seconds), section(GuardParams, config["guard"])),
             vad_model=vad_model,
-            vad=vad,
-            fireredvad=fireredvad,
+            vad_options=vads[vad_model],
+            vad=vads["silero"],
+            fireredvad=vads["fireredvad"],
             plan=PlanParams(
                 max_unit_s=max_unit_s,
                 max_gap_s=facts.max_gap_s if plan["max_gap_s"] is None else float(plan["max_gap_s"]),
@@ -328,7 +362,7 @@ def resolve_vad_model(config: dict, languages: Iterable = ()) -> str:
         return model
     named = [x for x in (config["language"], *languages) if isinstance(x, str) and x]
     chinese = any(x.split("-")[0].lower() in FIREREDVAD_LANGUAGES for x in named)
-    return "fireredvad" if chinese or BACKENDS[config["backend"]].fireredvad else "silero"
+    return "fireredvad" if chinese or BACKENDS[config["backend"]].fireredvad else FIRST_VAD
 
 
 def section(cls, values: dict):
