@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from firescribe.chinese import SCRIPTS, ChineseParams, convert_doc, convert_numbers, convert_segment, numbers_in, realign, replace_spans, script_converter
-from firescribe.merge import CueParams, merge_transcript, write_outputs
+from firescribe.cues import CueParams
+from firescribe.merge import merge_transcript, write_outputs
 from firescribe.settings import SCHEMA, default_settings
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from firescribe.accuracy import score, total
 from firescribe.backends.whisper import BUNDLED_BASE, resolve_model
-from firescribe.merge import CueParams
+from firescribe.cues import CueParams
 from firescribe.settings import default_settings
 from support import zh_clips
 from support.workflow import planned_jobs, snakemake

@@ -8,7 +8,8 @@ import pysubs2
 import pytest
 
 from firescribe.loudness import Loudness
-from firescribe.merge import pause_breaks, segments_tsv, snap_to_speech, words_to_cues, wrap
+from firescribe.cues import pause_breaks, snap_to_speech, words_to_cues, wrap
+from firescribe.merge import segments_tsv
 from firescribe.settings import default_settings
 
 DEFAULT = default_settings().subtitles

@@ -29,7 +29,7 @@ from typing import ClassVar
 from firescribe.chinese import ChineseParams
 from firescribe.fireredvad import FireRedVadParams
 from firescribe.guard import GuardParams, ReadableParams
-from firescribe.merge import CueParams
+from firescribe.cues import CueParams
 from firescribe.params import rule_params
 from firescribe.plan import PlanParams
 from firescribe.punctuation import PunctuationParams
