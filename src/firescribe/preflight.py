@@ -217,30 +217,25 @@ def _download(name: str, folder: str) -> str:
     return f"{_cli()} download {name} --dir {_shown(folder)}"
 
 
-def fireredasr_problem(model_dir: str) -> str | None:
-    from firescribe.fireredasr.loader import MODEL_FILES  # imports torch: only for this backend
-
-    problem = folder_problem(model_dir, MODEL_FILES)
+def released_folder_problem(what: str, option: str, model_dir: str, files: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+    """What is wrong with the folder of a released model (``what``, configured by ``option``)
+    that must hold ``files``, and the command that gets it: ``firescribe download`` of the
+    first of ``names`` (the others: other releases it takes); None if nothing."""
+    problem = folder_problem(model_dir, files)
     if problem is None:
         return None
+    name, *others = names
+    return (
+        f"{what} model folder {model_dir!r} ({option}) {problem}; get it with: {_download(name, model_dir)} "
+        f"({''.join(f'or {other}; ' for other in others)}offline: copy the released {HUB_REPOS[name][1]} there)"
+    )
+
+
+def fireredasr_releases(model_dir: str) -> tuple[str, str]:
+    """The FireRedASR-AED releases (``firescribe download`` names), the one a folder is named
+    after first."""
     v2 = "fireredasr2" in Path(model_dir).name.lower()
-    name, other = ("fireredasr2-aed", "fireredasr-aed-l") if v2 else ("fireredasr-aed-l", "fireredasr2-aed")
-    return (
-        f"FireRedASR-AED model folder {model_dir!r} (fireredasr_aed.model_dir) {problem}; get it with: "
-        f"{_download(name, model_dir)} (or {other}; offline: copy the released {HUB_REPOS[name][1]} there)"
-    )
-
-
-def punctuation_problem(model_dir: str) -> str | None:
-    from firescribe.punctuation import MODEL_FILES
-
-    problem = folder_problem(model_dir, MODEL_FILES)
-    if problem is None:
-        return None
-    return (
-        f"FireRedPunc model folder {model_dir!r} (punctuation.model_dir) {problem}; get it with: "
-        f"{_download('fireredpunc', model_dir)} (offline: copy the released {HUB_REPOS['fireredpunc'][1]} there)"
-    )
+    return ("fireredasr2-aed", "fireredasr-aed-l") if v2 else ("fireredasr-aed-l", "fireredasr2-aed")
 
 
 WHISPER_FILES = ("model.bin", "config.json")  # what a CTranslate2 model folder holds
@@ -303,12 +298,18 @@ def inspect(config: dict):
             found.append(str(exc))
     backend = config["backend"]
     if backend == "fireredasr-aed":
-        found.append(fireredasr_problem(config["fireredasr_aed"]["model_dir"]))
+        from firescribe.fireredasr.loader import MODEL_FILES as ASR_FILES  # imports torch: only for this backend
+
+        model_dir = config["fireredasr_aed"]["model_dir"]
+        found.append(released_folder_problem("FireRedASR-AED", "fireredasr_aed.model_dir", model_dir, ASR_FILES, fireredasr_releases(model_dir)))
     elif backend == "whisper":
         found.append(whisper_problem(config["whisper"]["model"]))
     found += vad_problems(config, resolve_vad_model(config, [] if samples is None else samples["language"]))
     if PunctuationParams(**config["punctuation"]).applies_to(backend):
-        found.append(punctuation_problem(config["punctuation"]["model_dir"]))
+        from firescribe.punctuation import MODEL_FILES as PUNC_FILES
+
+        model_dir = config["punctuation"]["model_dir"]
+        found.append(released_folder_problem("FireRedPunc", "punctuation.model_dir", model_dir, PUNC_FILES, ("fireredpunc",)))
     return samples, [p for p in found if p]
 
 
