@@ -89,3 +89,28 @@ def test_cycles_are_found():
 
 def test_no_module_imports_one_that_imports_it_back():
     assert cycles(import_graph()) == []
+
+
+def test_the_map_in_development_md_has_every_module_and_marks_those_scripts_import():
+    """docs/development.md's "where things are" lists every top-level module and subpackage,
+    and italicises exactly the modules a script imports (their names must not change: a moved
+    module means an edited script, and every finished corpus re-runs)."""
+    import re
+
+    doc = (PACKAGE.parents[1] / "docs" / "development.md").read_text(encoding="utf-8")
+    section = doc.split("### Where things are in `src/firescribe/`")[1].split("\n## ")[0]
+    listed, italic = set(), set()
+    for row in section.splitlines():
+        if row.startswith("| ") and not row.startswith("| module"):
+            cell = row.split("|")[1]
+            listed |= set(re.findall(r"`([^`]+)`", cell))
+            italic |= set(re.findall(r"\*`([^`]+)`\*", cell))
+    top = {p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"} | {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert top - listed == set(), "modules missing from docs/development.md's map"
+    scripts = PACKAGE.parents[1] / "scripts"
+    imported_by_scripts = set()
+    for script in scripts.glob("*.py"):
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("firescribe."):
+                imported_by_scripts.add(node.module.removeprefix("firescribe.").replace(".", "/") + ".py")
+    assert italic == imported_by_scripts
