@@ -174,3 +174,21 @@ def test_the_default_vad_params_are_those_before_fireredvad():
     assert default_settings(language="en").vad_params() == silero  # vad.model auto: silero-vad
     events_off = default_settings(vad={"model": "fireredvad", "fireredvad": {"events": False}}).vad_params()
     assert "singing_threshold" not in events_off and "music_threshold" not in events_off  # they act only with events
+
+
+def test_every_vad_of_the_schema_has_a_row_in_vads_and_its_params_come_back():
+    """vad.model's choices are VADS' rows (and auto); each VAD's engine class exists with the
+    step's interface, and its options survive the trip through the vad rule's params."""
+    from firescribe.settings import VADS, vad_from_params
+    from firescribe.vad import engine_class
+
+    assert set(SCHEMA_DOC["properties"]["vad"]["properties"]["model"]["enum"]) == {"auto", *VADS}
+    for name in VADS:
+        engine = engine_class(name)
+        assert callable(engine.detect) and callable(engine.problems)
+        for events in (False, True):
+            settings = default_settings(vad={"model": name, "fireredvad": {"events": events}})
+            assert settings.vad_model == name and isinstance(settings.vad_options, VADS[name].options)
+            restored_name, restored = vad_from_params(settings.vad_params())
+            assert restored_name == name and restored.params() == settings.vad_options.params()
+            assert restored.pad_ms == settings.vad_options.pad_ms

@@ -86,11 +86,23 @@ def test_probabilities_and_segments_equal_silero_vads_on_speech(tmp_path):
         assert len(segments) >= 2 and segments == silero_segments(probs, params, len(samples))
 
 
-def test_the_vad_step_does_not_load_torch():
+@pytest.mark.media_tools
+def test_the_vad_step_writes_silero_segments_without_loading_torch(tmp_path):
+    """The vad rule's job (firescribe.vad.run_job, as scripts/vad.py calls it) with the default
+    config's params: silero's segments, in its three-column TSV, and torch never imported."""
+    from firescribe.silero import detect_speech
+    from support import media
+
+    media.speech_track(media.SENTENCES[:3], [0.2, 1.5, 0.6], tmp_path / "talk.wav")
+    tsv = tmp_path / "shard.tsv"
     code = (
-        "import sys, numpy as np; from firescribe.silero import detect_speech; from firescribe.settings import default_settings;"
-        "detect_speech((np.sin(np.arange(48000) / 5) * 8000).astype(np.int16), default_settings().vad);"
+        "import sys; from firescribe.vad import run_job; from firescribe.settings import default_settings;"
+        f"run_job({{'talk': {str(tmp_path / 'talk.wav')!r}, 'again': {str(tmp_path / 'talk.wav')!r}}}, {str(tsv)!r}, default_settings().vad_params(), 2);"
         "print('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+    segments = detect_speech(open_pcm(tmp_path / "talk.wav"), VAD)
+    assert len(segments) >= 2
+    rows = [f"{sample}\t{a:.3f}\t{b:.3f}" for sample in ("talk", "again") for a, b in segments]
+    assert tsv.read_text().splitlines() == ["sample\tstart\tend", *rows]

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from firescribe.chinese import ChineseParams
+from firescribe.cues import CueParams
 from firescribe.fireredvad import FireRedVadParams
 from firescribe.guard import GuardParams, ReadableParams
-from firescribe.cues import CueParams
 from firescribe.params import rule_params
 from firescribe.plan import PlanParams
 from firescribe.punctuation import PunctuationParams
