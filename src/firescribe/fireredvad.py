@@ -43,6 +43,11 @@ VAD_DIR, AED_DIR = "VAD", "AED"
 MODEL_FILES = ("model.pth.tar", "cmvn.ark")
 # the official detect's chunk_max_frame: the model sees at most this many frames (300 s) at once
 CHUNK_FRAMES = 30000
+# the graph runs on at most this many frames of a chunk at a time, with the models' reach
+# (``firescribe.fireredvad_onnx.reach``) either side, clipped at the chunk's ends: the same
+# probabilities, bit for bit, as the whole chunk at once, for ~10% less CPU (a layer's
+# activations stay in cache: 256 channels x 4,320 frames are 4.4 MB, a chunk's 31 MB)
+WINDOW_FRAMES = 4000
 FRAMES_PER_SECOND = 100  # frames of 10 ms (the official constants' FRAME_PER_SECONDS)
 FRAME_MS = 1000 // FRAMES_PER_SECOND
 # the event model's outputs, in order
@@ -265,7 +270,7 @@ class FireRedVad:
     def __init__(self, params: FireRedVadParams):
         import onnxruntime as ort
 
-        from firescribe.fireredvad_onnx import dfsmn_graph
+        from firescribe.fireredvad_onnx import dfsmn_graph, reach
 
         root = resolve_model_dir(params.model_dir)
         self.params = params
@@ -274,17 +279,30 @@ class FireRedVad:
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(dfsmn_graph(models), sess_options=options, providers=["CPUExecutionProvider"])
         self.outputs = list(models)
+        self.context = max(max(reach(m.args)) for m in models.values())
+
+    def run(self, fbank: np.ndarray) -> list[np.ndarray]:
+        """Each model's probabilities [T, odim] for one chunk's filterbanks [T, 80], as the
+        official code's model sees the chunk (zeros past either end): WINDOW_FRAMES frames at
+        a time, each run with ``context`` frames of the chunk either side and those cut off."""
+        from firescribe.fireredvad_onnx import INPUT, MASK, from_blocks, to_blocks
+
+        found = [[] for _ in self.outputs]
+        for first in range(0, len(fbank), WINDOW_FRAMES):
+            last = min(first + WINDOW_FRAMES, len(fbank))
+            start, stop = max(0, first - self.context), min(len(fbank), last + self.context)
+            blocks, mask = to_blocks(fbank[start:stop])
+            for out, probs in zip(found, self.session.run(self.outputs, {INPUT: blocks, MASK: mask}), strict=True):
+                out.append(from_blocks(probs, stop - start)[first - start : last - start])
+        return [np.concatenate(out) for out in found]
 
     def probabilities(self, pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Speech probability per 10 ms frame [T], and the event model's [T, 3] (or None):
         the models see at most CHUNK_FRAMES frames at once, as in the official code."""
-        from firescribe.fireredvad_onnx import INPUT, MASK, from_blocks, to_blocks
-
         found = {name: [] for name in self.outputs}
         for fbank in fbank_chunks(pcm):
-            blocks, mask = to_blocks(fbank)
-            for name, probs in zip(self.outputs, self.session.run(self.outputs, {INPUT: blocks, MASK: mask}), strict=True):
-                found[name].append(from_blocks(probs, len(fbank)))
+            for name, probs in zip(self.outputs, self.run(fbank), strict=True):
+                found[name].append(probs)
         speech = np.concatenate(found["vad"])[:, 0] if found["vad"] else np.zeros(0, dtype=np.float32)
         if "aed" not in found:
             return speech, None
