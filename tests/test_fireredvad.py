@@ -310,3 +310,29 @@ def test_the_graph_run_a_window_at_a_time_equals_the_whole_chunk_at_once(release
     model.context -= 1
     assert not all(np.array_equal(a, b) for a, b in zip(model.run(fbank), whole, strict=True))
 
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_run_postprocessor_decides_as_the_official_one(seed):
+    """Our post-processing (a run of equal decisions at a time) against the official
+    ``VadPostprocessor`` (frame by frame) on probabilities that hover around the threshold in
+    runs of every length, under options that reach each rule: speech shorter and longer than
+    min_speech, silences shorter and longer than min_silence and merge_silence, extension,
+    splitting at max_speech, empty input; decisions and segments equal."""
+    from fireredvad.core.vad_postprocessor import VadPostprocessor
+
+    from firescribe.fireredvad import run_postprocessor
+
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        frames = int(rng.integers(0, 3000))
+        levels = np.repeat(rng.random(frames + 2), rng.geometric(1 / rng.choice([2, 5, 20, 60]), size=frames + 2))[:frames]
+        probs = np.clip(levels + rng.normal(0, rng.choice([0, 0.05, 0.3]), frames), 0, 1).tolist()
+        options = (
+            int(rng.choice([1, 3, 5])), float(rng.choice([0.3, 0.5])), int(rng.choice([0, 1, 2, 20])), int(rng.choice([2, 50, 2000])),
+            int(rng.choice([0, 1, 5, 20])), int(rng.choice([0, 3, 40])), int(rng.choice([0, 5])),
+        )  # fmt: skip
+        theirs, ours = VadPostprocessor(*options), run_postprocessor()(*options)
+        decided = ours.process(probs)
+        assert decided == theirs.process(probs), options
+        duration = frames / 100 - 0.003
+        assert ours.decision_to_segment(decided, duration) == theirs.decision_to_segment(decided, duration), options

@@ -1,7 +1,8 @@
 """Voice activity and audio events with FireRedVAD (the FireRed team's DFSMN models, the VAD
 of FireRedASR2S), from the released folder, unchanged.
 
-* The post-processing rules are the official ``fireredvad`` package's (``VadPostprocessor``);
+* The post-processing rules are the official ``fireredvad`` package's (``VadPostprocessor``,
+  its frame-by-frame loops done a run of equal decisions at a time: ``run_postprocessor``);
   the checkpoint is loaded safely (``weights_only``: tensors and the args ``Namespace``,
   nothing else unpickled) into the official DFSMN (``strict``), and the models see what the
   official ``detect`` feeds them: 80 log-mel filterbanks (Kaldi, 25/10 ms, int16 scale),
@@ -92,12 +93,84 @@ class FireRedVadParams:
         """The official post-processing with these options at ``threshold``: smoothing, the
         speech/silence state machine (min speech, min silence), merging short pauses,
         extension, then splitting segments over max_speech_frames at their least likely frame."""
-        from fireredvad.core.vad_postprocessor import VadPostprocessor
-
-        return VadPostprocessor(
+        return run_postprocessor()(
             self.smooth_window_frames, threshold, self.min_speech_frames, self.max_speech_frames,
             self.min_silence_frames, self.merge_silence_frames, self.extend_speech_frames,
         )  # fmt: skip
+
+
+def runs(decisions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run-length encoding of a 0/1 sequence: each run's first frame, length and value."""
+    d = np.asarray(decisions, dtype=np.int8).reshape(-1)
+    starts = np.flatnonzero(d[1:] != d[:-1]) + 1
+    starts = np.concatenate(([0], starts)) if len(d) else starts
+    return starts, np.diff(starts, append=len(d)), d[starts]
+
+
+def run_postprocessor():
+    """The official ``VadPostprocessor`` with its per-frame Python loops (the state machine,
+    the smoothing window's fix, merging short silences, decisions to segments) done a run of
+    equal decisions at a time: the same decisions and segments (tests/test_fireredvad.py
+    checks them against the official class): an hour of frames, 0.22 s of CPU in the official
+    class, 0.06 s here (2026-12-04)."""
+    from fireredvad.core.constants import FRAME_LENGTH_S, FRAME_SHIFT_S
+    from fireredvad.core.vad_postprocessor import VadPostprocessor
+    from fireredvad.core.vad_postprocessor import logger as official_log
+
+    class RunPostprocessor(VadPostprocessor):
+        def _smooth_preds_with_state_machine(self, binary_preds):
+            """A run of speech frames from silence becomes speech where it lasts more than
+            max(1, min_speech_frame) frames (all of it); a run of silence in speech becomes
+            silence after its first max(1, min_silence_frame) frames, where it is longer."""
+            if self.min_speech_frame <= 0 and self.min_silence_frame <= 0:
+                return binary_preds
+            out = np.zeros(len(binary_preds), dtype=np.int8)
+            to_speech, to_silence = max(1, self.min_speech_frame), max(1, self.min_silence_frame)
+            speech = False
+            for start, length, value in zip(*(a.tolist() for a in runs(binary_preds)), strict=True):
+                if value:
+                    speech = speech or length > to_speech
+                    if speech:
+                        out[start : start + length] = 1
+                elif speech:
+                    out[start : start + min(length, to_silence)] = 1
+                    speech = length <= to_silence
+            return out.tolist()
+
+        def _fix_smooth_window_start(self, decisions):
+            out = np.asarray(decisions, dtype=np.int8).copy()
+            starts, _, values = runs(decisions)
+            for t in starts[(values == 1) & (starts > 0)].tolist():
+                out[max(0, t - self.smooth_window_size) : t] = 1
+            return out.tolist()
+
+        def _merge_short_silence_segments(self, decisions):
+            if self.merge_silence_frame <= 0:
+                return decisions
+            out = np.asarray(decisions, dtype=np.int8).copy()
+            starts, lengths, values = runs(decisions)
+            for k in range(1, len(starts) - 1):  # a silence between two speech runs
+                if values[k] == 0 and lengths[k] < self.merge_silence_frame:
+                    out[starts[k] : starts[k] + lengths[k]] = 1
+            return out.tolist()
+
+        def decision_to_segment(self, decisions, wav_dur=None):
+            starts, lengths, values = runs(decisions)
+            segments = []
+            for start, length in zip(starts[values == 1].tolist(), lengths[values == 1].tolist(), strict=True):
+                end = start + length
+                if end < len(decisions):
+                    if length < self.min_speech_frame:
+                        official_log.warning("Unexpected short speech segment, check vad_postprocessor.py")
+                    segments.append((start * FRAME_SHIFT_S, end * FRAME_SHIFT_S))
+                else:  # open at the end
+                    if len(decisions) - 1 - start < self.min_speech_frame:
+                        official_log.warning("Unexpected short speech segment, check vad_postprocessor.py")
+                    end_time = len(decisions) * FRAME_SHIFT_S + FRAME_LENGTH_S
+                    segments.append((start * FRAME_SHIFT_S, end_time if wav_dur is None else min(end_time, wav_dur)))
+            return [(round(a, 3), round(b, 3)) for a, b in segments]
+
+    return RunPostprocessor
 
 
 def cache_folder() -> Path:
