@@ -293,11 +293,11 @@ def test_the_vad_log_counts_singing_and_music_only_with_the_event_model(released
 def test_the_graph_run_a_window_at_a_time_equals_the_whole_chunk_at_once(released, talk):
     """The graph runs WINDOW_FRAMES frames at a time with the models' reach either side: bit
     for bit the whole chunk's probabilities (zeros past the chunk's ends, as the official
-    code); one frame less of context and they differ."""
+    code); with less context than the models reach they differ."""
     import subprocess
 
     from firescribe import fireredvad
-    from firescribe.fireredvad_onnx import INPUT, MASK, from_blocks, to_blocks
+    from firescribe.fireredvad_onnx import BLOCK, INPUT, MASK, from_blocks, to_blocks
 
     long = talk[0].parent / "long.wav"
     subprocess.run(["sox", "-D", str(talk[0]), str(long), "repeat", "2"], check=True, capture_output=True)
@@ -307,8 +307,8 @@ def test_the_graph_run_a_window_at_a_time_equals_the_whole_chunk_at_once(release
     blocks, mask = to_blocks(fbank)
     whole = [from_blocks(p, len(fbank)) for p in model.session.run(model.outputs, {INPUT: blocks, MASK: mask})]
     assert all(np.array_equal(a, b) for a, b in zip(model.run(fbank), whole, strict=True))
-    model.context -= 1
-    assert not all(np.array_equal(a, b) for a, b in zip(model.run(fbank), whole, strict=True))
+    model.context -= BLOCK  # 140 frames: less than the 160 the models reach ahead
+    assert max(np.abs(a - b).max() for a, b in zip(model.run(fbank), whole, strict=True)) > 1e-4
 
 
 @pytest.mark.parametrize("seed", range(2))

@@ -343,7 +343,7 @@ class FireRedVad:
     def __init__(self, params: FireRedVadParams):
         import onnxruntime as ort
 
-        from firescribe.fireredvad_onnx import dfsmn_graph, reach
+        from firescribe.fireredvad_onnx import BLOCK, dfsmn_graph, reach
 
         root = resolve_model_dir(params.model_dir)
         self.params = params
@@ -352,17 +352,24 @@ class FireRedVad:
         options.intra_op_num_threads = options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(dfsmn_graph(models), sess_options=options, providers=["CPUExecutionProvider"])
         self.outputs = list(models)
-        self.context = max(max(reach(m.args)) for m in models.values())
+        self.context = BLOCK * -(-max(max(reach(m.args)) for m in models.values()) // BLOCK)  # 160
 
     def run(self, fbank: np.ndarray) -> list[np.ndarray]:
         """Each model's probabilities [T, odim] for one chunk's filterbanks [T, 80], as the
-        official code's model sees the chunk (zeros past either end): WINDOW_FRAMES frames at
-        a time, each run with ``context`` frames of the chunk either side and those cut off."""
+        official code's model sees the chunk (zeros past either end): in equal windows of at
+        most WINDOW_FRAMES frames, each run with ``context`` frames of the chunk either side
+        and those cut off."""
         from firescribe.fireredvad_onnx import INPUT, MASK, from_blocks, to_blocks
 
         found = [[] for _ in self.outputs]
-        for first in range(0, len(fbank), WINDOW_FRAMES):
-            last = min(first + WINDOW_FRAMES, len(fbank))
+        from firescribe.fireredvad_onnx import BLOCK
+
+        # equal windows (a 60 s file: 2 of 3,000 frames, not 4,000 and 2,000), each starting at
+        # a multiple of the graph's BLOCK, as context is: each frame's sums in the same order
+        windows = -(-len(fbank) // WINDOW_FRAMES)
+        size = BLOCK * -(-len(fbank) // (windows * BLOCK)) if windows else BLOCK
+        for first in range(0, len(fbank), size):
+            last = min(first + size, len(fbank))
             start, stop = max(0, first - self.context), min(len(fbank), last + self.context)
             blocks, mask = to_blocks(fbank[start:stop])
             for out, probs in zip(found, self.session.run(self.outputs, {INPUT: blocks, MASK: mask}), strict=True):
