@@ -8,7 +8,12 @@
    "aah": the nearest to singing that can be made here) - all over a -60 dB noise floor, as
    a recording has. Printed per VAD: speech missed (share of the true
    speech outside every segment), non-speech kept (share of each non-speech kind inside a
-   segment that would be transcribed), segments, and the cost per hour of audio (one thread).
+   segment that would be transcribed), segments, and the cost per hour of audio: CPU time
+   (one thread), ``--repeat`` rounds with the VADs taking turns, each round's cost as a
+   ratio to silero's in that round (the same load), and the median; on the files, and on the
+   same audio joined into one file (a long video: FireRedVAD's graph runs on fewer, larger
+   windows); the last lines state the ratios against the target (``TARGET``). Before the
+   table, where FireRedVAD's CPU goes on that one file (``stages``).
 2. **The whole workflow** (whisper tiny.en) on ``--files`` generated files, each speech
    interleaved with those non-speech parts: WER against the sentences spoken (text written
    over non-speech counts as insertions), insertions, wall.
@@ -26,12 +31,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +49,7 @@ from dataset import run_ours  # noqa: E402
 from support import media  # noqa: E402
 
 from firescribe.accuracy import score, total  # noqa: E402
-from firescribe.pcm import open_pcm  # noqa: E402
+from firescribe.pcm import SAMPLE_RATE, open_pcm  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -55,6 +62,8 @@ VADS = {
 # General MIDI sounds for music played by sampled instruments and voices (fluidsynth;
 # Debian: apt-get install fluidsynth fluid-soundfont-gm)
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+# issue 30: FireRedVAD with its event model at no more than this many times silero's CPU
+TARGET = 2.0
 PIANO, GUITAR, STRINGS, CHOIR = 0, 24, 48, 52  # General MIDI programs
 DRUMS = 9  # the percussion channel
 PROGRESSION = ((60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62))  # C, Am, F, G
@@ -139,7 +148,7 @@ def covered(spans: list[tuple[float, float]], segments: list[tuple[float, float]
     return out
 
 
-def vad_alone(folder: Path, nonspeech_s: float, speech_files: int) -> pd.DataFrame:
+def vad_alone(folder: Path, nonspeech_s: float, speech_files: int, repeat: int) -> pd.DataFrame:
     speech, truth = [], []
     rng = random.Random(0)
     for i in range(speech_files):
@@ -151,23 +160,70 @@ def vad_alone(folder: Path, nonspeech_s: float, speech_files: int) -> pd.DataFra
     for kind, make in NON_SPEECH.items():
         raw = make(folder / f"{kind}.raw.wav", nonspeech_s)
         other[kind] = media.with_noise_floor(raw, folder / f"{kind}.wav")
-    audio_s = sum(media.duration(w) for w in [*speech, *other.values()])
+    wavs = [*speech, *other.values()]
+    audio_s = sum(media.duration(w) for w in wavs)
+    detectors = {name: detector(name) for name in VADS}
+    joined = np.concatenate([np.asarray(open_pcm(w)) for w in wavs])  # the same audio as one file, as a long video
+    # the VADs take turns, ``repeat`` rounds: each round's costs are side by side (the same load)
+    cpu, cpu_joined, first = {name: [] for name in VADS}, {name: [] for name in VADS}, {}
+    for _ in range(repeat):
+        for name, detect in detectors.items():
+            t = time.process_time()
+            found = {w: detect(open_pcm(w)) for w in wavs}
+            cpu[name].append((time.process_time() - t) / audio_s * 3600)
+            first.setdefault(name, found)  # what each VAD found (the same every round)
+            t = time.process_time()
+            detect(joined)
+            cpu_joined[name].append((time.process_time() - t) / audio_s * 3600)
+    print(f"\nWhere the CPU goes, the same audio as one file ({audio_s:.0f} s), CPU s per audio hour, median of {repeat} rounds:")
+    print(stages(joined, repeat).to_string(na_rep="-"))
     rows = []
     for name in VADS:
-        detect = detector(name)
-        t = time.process_time()
-        found = {w: detect(open_pcm(w)) for w in [*speech, *other.values()]}
-        cpu = time.process_time() - t
+        found = first[name]
         true_s = sum(b - a for spans in truth for a, b in spans)
         missed = 1 - sum(covered(spans, found[w]) for w, spans in zip(speech, truth)) / true_s
         row = {"vad": name, "speech missed %": 100 * missed, "segments (speech files)": sum(len(found[w]) for w in speech)}
         for kind, w in other.items():
             row[f"kept % {kind}"] = 100 * sum(b - a for a, b in found[w]) / media.duration(w)
-        row["cpu s per audio hour"] = cpu / audio_s * 3600
+        for files, costs in (("files", cpu), ("one file", cpu_joined)):
+            row[f"{files}: cpu s per audio hour (median)"] = statistics.median(costs[name])
+            row[f"{files}: cpu x silero's (median of rounds)"] = statistics.median(c / s for c, s in zip(costs[name], costs["silero"], strict=True))
+            row[f"{files}: cpu x silero's, each round"] = " ".join(f"{c / s:.2f}" for c, s in zip(costs[name], costs["silero"], strict=True))
         rows.append(row)
-    table = pd.DataFrame(rows).set_index("vad")
-    table["cpu x silero's"] = table["cpu s per audio hour"] / table.loc["silero", "cpu s per audio hour"]
-    return table
+    return pd.DataFrame(rows).set_index("vad")
+
+
+def stages(pcm: np.ndarray, repeat: int) -> pd.DataFrame:
+    """Where FireRedVAD's CPU goes on one file (``pcm``): the filterbank, the ONNX Runtime graph
+    (the VAD, and both models with events), the post-processing (``detect`` on probabilities
+    computed before), the whole ``detect``, and
+    silero's whole cost beside them; CPU s per audio hour, median of ``repeat`` rounds."""
+    from firescribe.fireredvad import FireRedVad, fbank_chunks
+
+    settings, hours = default_settings(), len(pcm) / SAMPLE_RATE / 3600
+    silero = detector("silero")
+    models = {"fireredvad": FireRedVad(dataclasses.replace(settings.fireredvad, events=False)), "fireredvad+events": FireRedVad(dataclasses.replace(settings.fireredvad, events=True))}
+    cpu: dict[tuple[str, str], list[float]] = {}
+
+    def timed(key: tuple[str, str], work) -> None:
+        t = time.process_time()
+        work()
+        cpu.setdefault(key, []).append((time.process_time() - t) / hours)
+
+    for _ in range(repeat):
+        timed(("silero", "whole"), lambda: silero(pcm))
+        for name, model in models.items():
+            chunks = list(fbank_chunks(pcm))
+            timed((name, "filterbank"), lambda: list(fbank_chunks(pcm)))
+            timed((name, "ONNX Runtime graph"), lambda m=model, c=chunks: [m.run(f) for f in c])
+            probs = model.probabilities(pcm)
+            model.probabilities = lambda _pcm, p=probs: p  # detect on these: its post-processing alone
+            timed((name, "post-processing"), lambda m=model: m.detect(pcm))
+            del model.probabilities
+            timed((name, "whole"), lambda m=model: m.detect(pcm))
+    table = pd.DataFrame([{"vad": name, "stage": stage, "cpu s per audio hour": statistics.median(v)} for (name, stage), v in cpu.items()])
+    table = table.pivot(index="stage", columns="vad", values="cpu s per audio hour")[["silero", *models]]
+    return table.loc[["filterbank", "ONNX Runtime graph", "post-processing", "whole"]]
 
 
 def interleaved(folder: Path, n: int, part_s: float) -> dict[str, str]:
@@ -240,14 +296,21 @@ def main() -> None:
     parser.add_argument("--nonspeech-seconds", type=float, default=60.0, help="seconds of each non-speech kind for the VAD alone")
     parser.add_argument("--speech-files", type=int, default=4, help="speech tracks (8 sentences each) for the VAD alone")
     parser.add_argument("--part-seconds", type=float, default=4.0, help="seconds of each non-speech part between sentences")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the VAD alone's cost measurement (the median is printed)")
     parser.add_argument("--alone", action="store_true", help="only part 1, the VAD alone (minutes, not the workflow runs)")
     args = parser.parse_args()
     pd.set_option("display.width", 250, "display.max_columns", 30, "display.precision", 1)
     with tempfile.TemporaryDirectory(prefix="vad-bench-") as tmp:
         tmp = Path(tmp)
         (tmp / "alone").mkdir()
-        print(f"1. the VAD alone ({args.speech_files} speech tracks, {args.nonspeech_seconds:.0f} s of each non-speech kind, one thread):")
-        print(vad_alone(tmp / "alone", args.nonspeech_seconds, args.speech_files).T.to_string())
+        print(f"1. the VAD alone ({args.speech_files} speech tracks, {args.nonspeech_seconds:.0f} s of each non-speech kind, one thread, CPU time of {args.repeat} rounds, the VADs taking turns):")
+        table = vad_alone(tmp / "alone", args.nonspeech_seconds, args.speech_files, args.repeat)
+        print(table.T.to_string())
+        for files, what in (("files", f"the {len(NON_SPEECH) + args.speech_files} files"), ("one file", "the same audio joined into one file")):
+            ratio, cost = table[f"{files}: cpu x silero's (median of rounds)"], table[f"{files}: cpu s per audio hour (median)"]
+            print(f"\nCPU per audio hour, {what}, one thread, median of {args.repeat} rounds: silero {cost['silero']:.1f} s; "
+                  + "; ".join(f"{name} {cost[name]:.1f} s = {ratio[name]:.2f}x silero's" for name in VADS if name != "silero")
+                  + f" (target for fireredvad+events: <= {TARGET:.1f}x)")
         if args.alone:
             return
         refs = interleaved(tmp / "mixed", args.files, args.part_seconds)

@@ -288,3 +288,51 @@ def test_the_vad_log_counts_singing_and_music_only_with_the_event_model(released
         lines[events] = " ".join(r.getMessage() for r in caplog.records)
     assert "talk:" in lines[False] and "singing/music" not in lines[False]
     assert "singing/music spans" in lines[True]
+
+
+def test_the_graph_run_a_window_at_a_time_equals_the_whole_chunk_at_once(released, talk):
+    """The graph runs WINDOW_FRAMES frames at a time with the models' reach either side: bit
+    for bit the whole chunk's probabilities (zeros past the chunk's ends, as the official
+    code); with less context than the models reach they differ."""
+    import subprocess
+
+    from firescribe import fireredvad
+    from firescribe.fireredvad_onnx import BLOCK, INPUT, MASK, from_blocks, to_blocks
+
+    long = talk[0].parent / "long.wav"
+    subprocess.run(["sox", "-D", str(talk[0]), str(long), "repeat", "2"], check=True, capture_output=True)
+    model = FireRedVad(dataclasses.replace(PARAMS, model_dir=str(released)))
+    fbank = next(fireredvad.fbank_chunks(open_pcm(long)))
+    assert len(fbank) > 2 * fireredvad.WINDOW_FRAMES and model.context == 160  # 8 FSMNs, 20 frames ahead
+    blocks, mask = to_blocks(fbank)
+    whole = [from_blocks(p, len(fbank)) for p in model.session.run(model.outputs, {INPUT: blocks, MASK: mask})]
+    assert all(np.array_equal(a, b) for a, b in zip(model.run(fbank), whole, strict=True))
+    model.context -= BLOCK  # 140 frames: less than the 160 the models reach ahead
+    assert max(np.abs(a - b).max() for a, b in zip(model.run(fbank), whole, strict=True)) > 1e-4
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_run_postprocessor_decides_as_the_official_one(seed):
+    """Our post-processing (a run of equal decisions at a time) against the official
+    ``VadPostprocessor`` (frame by frame) on probabilities that hover around the threshold in
+    runs of every length, under options that reach each rule: speech shorter and longer than
+    min_speech, silences shorter and longer than min_silence and merge_silence, extension,
+    splitting at max_speech, empty input; decisions and segments equal."""
+    from fireredvad.core.vad_postprocessor import VadPostprocessor
+
+    from firescribe.fireredvad import run_postprocessor
+
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        frames = int(rng.integers(0, 3000))
+        levels = np.repeat(rng.random(frames + 2), rng.geometric(1 / rng.choice([2, 5, 20, 60]), size=frames + 2))[:frames]
+        probs = np.clip(levels + rng.normal(0, rng.choice([0, 0.05, 0.3]), frames), 0, 1).tolist()
+        options = (
+            int(rng.choice([1, 3, 5])), float(rng.choice([0.3, 0.5])), int(rng.choice([0, 1, 2, 20])), int(rng.choice([2, 50, 2000])),
+            int(rng.choice([0, 1, 5, 20])), int(rng.choice([0, 3, 40])), int(rng.choice([0, 5])),
+        )  # fmt: skip
+        theirs, ours = VadPostprocessor(*options), run_postprocessor()(*options)
+        decided = ours.process(probs)
+        assert decided == theirs.process(probs), options
+        duration = frames / 100 - 0.003
+        assert ours.decision_to_segment(decided, duration) == theirs.decision_to_segment(decided, duration), options

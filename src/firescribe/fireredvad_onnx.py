@@ -45,6 +45,12 @@ class Dfsmn:
     inverse_std: np.ndarray
 
 
+def reach(args: argparse.Namespace) -> tuple[int, int]:
+    """How many frames before and after a frame its probability depends on: each of the R
+    FSMNs looks N1 - 1 frames back and N2 ahead; every other layer sees one frame."""
+    return args.R * (args.N1 - 1), args.R * args.N2  # strides of 1 (fused_filter)
+
+
 def to_blocks(fbank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The graph's inputs for [T, idim] filterbanks: [idim, BLOCK, blocks], frames past T zero,
     and the mask."""
