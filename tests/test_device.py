@@ -230,5 +230,11 @@ def test_the_gpu_benchmark_runs_in_its_cpu_mode(tmp_path):
     parity = re.findall(r"ours fp32 on cpu = official on cpu: (\d+)/(\d+)", out)
     assert parity == [("6", "6")], out  # beam 1 and 3: each clip alone, then both batched
     assert re.search(r"small: 4 x 2 s, \d+ tokens: fp16 [\d.]+%, bf16 [\d.]+%", out), out
-    rows = re.findall(r"^\s+\d+ x\s+[\d.]+ s((?:\s+[\d.]+ s){4})$", out, flags=re.M)
-    assert len(rows) == 3, out  # 1 x 2 s, 2 x 2 s, 1 x 3 s; official and ours fp32/fp16/bf16
+    # the levers (static step, CUDA graph step - static on the CPU -, features in torch) give eager's tokens
+    for lever in ("static", "graph", "graph+feats"):
+        assert f"ours fp32 {lever} = ours fp32 eager on cpu: 6/6" in out, out
+    rows = re.findall(r"^\s+\d+ x\s+[\d.]+ s((?:\s+[\d.]+ s){13})$", out, flags=re.M)
+    assert len(rows) == 3, out  # 1 x 2 s, 2 x 2 s, 1 x 3 s; official, ours fp32/fp16/bf16 x 4 levers
+    assert "error" not in out and "failed" not in out, out
+    features = re.findall(r"^\s+\d+ x\s+[\d.]+ s: knf [\d.]+ s, torch [\d.]+ s, max abs diff ([\d.e+-]+)$", out, flags=re.M)
+    assert len(features) == 3 and max(float(d) for d in features) < 2e-3, out
