@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -103,3 +104,78 @@ def test_workflow_on_gpu(tmp_path):
     snakemake(work, "--resources", "gpu=1", config={"input": media_dir, "asr": {"device": "cuda"}})
     log = next((work / "results" / "logs" / "asr" / "talk").glob("*.log")).read_text()
     assert "claimed GPU 0" in log and "asr job on GPU" in log
+
+
+def test_the_memory_model_sizes_batches_by_budget_precision_beam_and_length():
+    from firescribe.fireredasr.memory import unit_bytes, units_that_fit
+    from firescribe.fireredasr.model import AedConfig
+
+    aed_l = AedConfig(idim=80, odim=7832, d_model=1280, n_head=20, n_layers_enc=16, n_layers_dec=16, kernel_size=33, pe_maxlen=5000, sos_id=3, eos_id=4, pad_id=2)
+    weights = {"fp32": 4 * 1_140_000_000, "fp16": 2 * 1_140_000_000}
+    fit = {p: units_that_fit(8000, weights[p], aed_l, p, 3, 10.0) for p in weights}
+    # half precision: half the weights and half the activations, so more than twice the units
+    assert fit["fp16"] > 2 * fit["fp32"] >= 2
+    assert units_that_fit(16000, weights["fp16"], aed_l, "fp16", 3, 10.0) > 2 * fit["fp16"]
+    # the encoder's attention is quadratic in the unit's length: 6x the length, far fewer than 1/6 the units
+    assert units_that_fit(8000, weights["fp16"], aed_l, "fp16", 3, 60.0) < fit["fp16"] / 6
+    assert unit_bytes(aed_l, "fp16", 10, 10.0) > unit_bytes(aed_l, "fp16", 1, 10.0)  # beams' caches
+    # a budget that holds only the weights still decodes one unit at a time (out-of-memory: the CPU)
+    assert units_that_fit(2000, weights["fp16"], aed_l, "fp16", 3, 10.0) == 1
+    # order of magnitude: 10 s of AED-L in fp16 costs tens of MB, not GB
+    assert 10 * 2**20 < unit_bytes(aed_l, "fp16", 3, 10.0) < 200 * 2**20
+
+
+class BudgetedBackend(SharedGpuBackend):
+    """As a FireRedASR GPU backend: a memory model saying how many units of a length fit."""
+
+    def units_that_fit(self, budget_mb, seconds):
+        return max(1, int(budget_mb // (100 * seconds)))
+
+
+def test_a_gpu_job_splits_a_batch_its_memory_budget_cannot_hold():
+    gpu = BudgetedBackend(fits=99, name="gpu")
+    batch = [np.zeros(16000 * n, np.float32) for n in (2, 2, 1, 1, 1)]  # longest 2 s: 1000 MB fit 5
+    assert Decoder(gpu, budget_mb=1000).transcribe(batch, None) == [[str(len(a))] for a in batch]
+    assert gpu.calls == [5]
+    gpu.calls.clear()
+    assert Decoder(gpu, budget_mb=400).transcribe(batch, None) == [[str(len(a))] for a in batch]
+    assert gpu.calls == [2, 2, 1]  # 400 MB hold 2 units of 2 s: order kept
+    gpu.calls.clear()
+    Decoder(gpu).transcribe(batch, None)  # a CPU job (no budget): the batch as planned
+    assert gpu.calls == [5]
+
+
+@pytest.mark.media_tools
+def test_out_of_memory_in_the_engine_finishes_the_job_on_the_cpu_with_the_same_text(tmp_path, monkeypatch):
+    """The real FireRedASR backend as a GPU job whose engine runs out of memory at its real call
+    site (``FireRedAed.transcribe`` raising PyTorch's ``OutOfMemoryError``, as CUDA's allocator
+    does): the batch is halved, then the job moves to a freshly loaded CPU backend, and every
+    unit gets the text (and word times) a CPU job gives for the same batches."""
+    from support import media, official
+    from support.settings import firered_options
+    from firescribe.backends.fireredasr import FireRedAedBackend
+    from firescribe.pcm import open_pcm, to_float
+
+    model_dir = official.make_model_dir(tmp_path / "model", version=2)
+    audio = [to_float(np.asarray(open_pcm(media.speak(text, tmp_path / f"u{i}.wav")))) for i, text in enumerate(media.SENTENCES[:3])]
+    gpu = FireRedAedBackend(firered_options(model_dir), threads=1)
+    tried = []
+
+    def out_of_memory(feats, *args, **kwargs):
+        tried.append(len(feats))
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 19.50 GiB total capacity)")
+
+    monkeypatch.setattr(gpu.model, "transcribe", out_of_memory)  # this instance only: the fallback loads its own
+    loaded = []
+
+    def cpu_fallback():
+        loaded.append(FireRedAedBackend(firered_options(model_dir), threads=1))
+        return loaded[-1]
+
+    decoder = Decoder(gpu, cpu_fallback=cpu_fallback)
+    got = decoder.transcribe(audio, None)
+    assert tried == [3, 1] and len(loaded) == 1  # 3 -> 1 + 2; the single unit moves the job to the CPU
+    assert decoder.backend is loaded[0] and decoder.describe()["device"] == "cpu"
+    cpu = FireRedAedBackend(firered_options(model_dir), threads=1)
+    want = cpu.transcribe(audio[:1], None) + cpu.transcribe(audio[1:], None)
+    assert got == want and any(seg.text for unit in got for seg in unit)

@@ -37,8 +37,16 @@ class Decoder:
     does not fit moves the job to ``cpu_fallback()`` for the rest of the chunk. Nothing is
     dropped; each step is logged."""
 
-    def __init__(self, backend: Backend, cpu_fallback: Callable[[], Backend] | None = None):
-        self.backend, self.cpu_fallback = backend, cpu_fallback
+    def __init__(self, backend: Backend, cpu_fallback: Callable[[], Backend] | None = None, budget_mb: int = 0):
+        self.backend, self.cpu_fallback, self.budget_mb = backend, cpu_fallback, budget_mb
+
+    def units_that_fit(self, audio: list) -> int:
+        """How many of ``audio``'s units (its longest decides) one batch of a GPU job may hold
+        in its memory budget, where the backend has a memory model (``units_that_fit``); else all."""
+        fits = getattr(self.backend, "units_that_fit", None)
+        if not self.budget_mb or fits is None or not audio:
+            return len(audio)
+        return fits(self.budget_mb, max(len(a) for a in audio) / SAMPLE_RATE) or len(audio)
 
     def describe(self) -> dict:
         return self.backend.describe()
@@ -47,6 +55,10 @@ class Decoder:
         return self.backend.redecode(unit, language, guard, seed)
 
     def transcribe(self, audio: list, language: str | None) -> list:
+        limit = self.units_that_fit(audio)
+        if limit < len(audio):
+            log.info("a batch of %d units over the GPU memory budget (%d MB): decoded %d at a time", len(audio), self.budget_mb, limit)
+            return [out for i in range(0, len(audio), limit) for out in self.transcribe(audio[i : i + limit], language)]
         try:
             return self.backend.transcribe(audio, language)
         except Exception as exc:  # noqa: BLE001 - only out-of-memory is handled, the rest re-raised
@@ -249,4 +261,4 @@ def asr_decoder(
         if on_gpu and BACKENDS[asr.backend].gpu_memory_cap:
             gpus.limit_memory(gpu_mem_mb)
         log.info("asr job on %s", "GPU" if on_gpu else "CPU")
-        yield Decoder(backend, cpu_fallback=(lambda: load("cpu")) if on_gpu else None)
+        yield Decoder(backend, cpu_fallback=(lambda: load("cpu")) if on_gpu else None, budget_mb=gpu_mem_mb if on_gpu else 0)

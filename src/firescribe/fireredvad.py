@@ -285,24 +285,14 @@ class Filterbank:
     BLOCK = 2000  # frames computed at once (their float64 spectra: ~2 MB)
 
     def __init__(self):
-        import kaldi_native_fbank as knf
+        from firescribe.fireredasr.features import fbank_tables
 
-        from firescribe.fireredasr.features import fbank_options
-
-        opts = fbank_options()
-        frame = opts.frame_opts
-        self.length = int(frame.samp_freq * frame.frame_length_ms / 1000)
-        self.shift = int(frame.samp_freq * frame.frame_shift_ms / 1000)
-        self.fft = 1 << (self.length - 1).bit_length() if frame.round_to_power_of_two else self.length
-        if not (frame.snip_edges and frame.remove_dc_offset and frame.dither == 0 and opts.use_power and opts.use_log_fbank and not opts.use_energy):
-            raise ValueError("FireRedVAD's filterbank: the vectorised path computes the FireRed models' settings only")
-        self.preemph = frame.preemph_coeff
-        self.window = np.asarray(knf.FeatureWindowFunction(frame).window, dtype=np.float64)
-        self.banks = np.asarray(knf.MelBanks(opts.mel_opts, frame, 1.0).get_matrix(), dtype=np.float64).T  # [bins, mels]
-        self.floor = float(np.finfo(np.float32).eps)  # knf's eps
+        t = self.tables = fbank_tables()  # knf's window and mel banks [bins, mels], float64
+        self.length, self.shift, self.fft, self.preemph = t.length, t.shift, t.fft, t.preemph
+        self.window, self.banks, self.floor = t.window, t.banks, t.floor
 
     def frames(self, n_samples: int) -> int:
-        return 0 if n_samples < self.length else 1 + (n_samples - self.length) // self.shift
+        return self.tables.frames(n_samples)
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         """[frames, 80] float32 log-mel filterbanks of int16 ``samples`` (every whole frame).

@@ -78,6 +78,16 @@ class FireRedAedBackend:
         (its alignment times the words), v1's not. Memory-mapped, not loaded."""
         return any(name.startswith("ctc.") for name in load_checkpoint(folder / "model.pth.tar")[1])
 
+    def units_that_fit(self, budget_mb: int, seconds: float) -> int | None:
+        """How many units of ``seconds`` a batch may hold in ``budget_mb`` MB of GPU memory
+        (``fireredasr.memory``'s model); None off the GPU or under ONNX Runtime (no model)."""
+        if self.device != "cuda" or self.runtime != "torch":
+            return None
+        from firescribe.fireredasr.memory import units_that_fit
+
+        weights = sum(p.numel() * p.element_size() for p in self.model.parameters())
+        return units_that_fit(budget_mb, weights, self.model.cfg, self.precision, self.params.beam_size, seconds)
+
     def describe(self) -> dict:
         return {
             "backend": self.name,

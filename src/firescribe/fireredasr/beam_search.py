@@ -14,6 +14,10 @@ the batch (the official code keeps feeding them EOS at zero cost).
 With a ``ContextGraph`` (hotwords), each step's scores get the graph's bonus before the
 pruning, so a hotword can enter the beam; hypothesis scores include the bonus, token
 probabilities stay the model's own. Without one the search is the official one above.
+
+``mode`` (``decoder.DECODER_MODES``) chooses the decoding step: in ``static`` and ``graph``
+the batch keeps its shape to the end (a finished utterance keeps proposing EOS at no cost, as
+in the official code, and its result is taken when it finished), for a step of fixed shapes.
 """
 
 from __future__ import annotations
@@ -56,17 +60,19 @@ class BeamParams:
 
 @torch.inference_mode()
 def beam_search(
-    decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: BeamParams, context: ContextGraph | None = None
+    decoder: TransformerDecoder, enc: Tensor, enc_mask: Tensor, p: BeamParams, context: ContextGraph | None = None,
+    mode: str = "eager",
 ) -> list[list[Hypothesis]]:
     """enc [N, T', D], enc_mask [N, 1, T'] bool -> per utterance, ``nbest`` hypotheses,
-    biased towards the hotwords of ``context`` when given."""
+    biased towards the hotwords of ``context`` when given; ``mode``: the decoding step."""
     assert 0.0 < p.eos_penalty <= 1.0
     n_utt, t_enc, _ = enc.shape
     B, eos = p.beam_size, decoder.eos_id
     max_len = p.decode_max_len if p.decode_max_len > 0 else t_enc
     device = enc.device
 
-    state = decoder.init_state(enc, enc_mask, B)
+    state = decoder.init_state(enc, enc_mask, B) if mode == "eager" else decoder.init_state(enc, enc_mask, B, mode, max_len)
+    fixed = mode != "eager"  # the batch keeps its rows (a static step's shapes)
     active = torch.arange(n_utt, device=device)  # utterances still decoding
     ys = torch.full((n_utt * B, 1), decoder.sos_id, dtype=torch.long, device=device)  # [R, L]
     scores = torch.tensor([0.0] + [NEG_INF] * (B - 1), device=device).repeat(n_utt).view(-1, 1)  # [R, 1]
@@ -114,11 +120,13 @@ def beam_search(
         keep = ~done if t < max_len - 1 else torch.zeros_like(done)  # at max_len every utterance ends
         for i in torch.nonzero(~keep).flatten().tolist():
             u = int(active[i])
+            if u in final_ys:  # fixed rows: finished earlier, still in the batch
+                continue
             final_ys[u], final_scores[u] = ys.view(n, B, -1)[i], scores.view(n, B)[i]
             final_probs[u] = probs.view(n, B, -1)[i]
         if not keep.any():
             break
-        if keep.all():
+        if keep.all() or fixed:
             state = state.select(rows)
         else:
             kept_rows = (torch.nonzero(keep).flatten()[:, None] * B + torch.arange(B, device=device)).view(-1)

@@ -6,6 +6,18 @@ output are computed once per utterance (shared by all its beams). Parameter name
 the official checkpoint.
 
 Shapes: N utterances, B beams, R = N*B rows, T' encoder frames, L decoded length, D, H, K.
+
+Decoding modes (``DECODER_MODES``; the beam search's ``mode``):
+
+- ``eager`` (the default): the self-attention cache grows with L and rows leave the batch
+  as their utterances finish: the least arithmetic, one kernel launch per operation.
+- ``static``: one fixed shape per search: caches of capacity C = max_len preallocated, the
+  new position written in place at a *step tensor*, self-attention over all C slots with a
+  mask built from that tensor, no row ever leaving. The same tokens as ``eager`` (the masked
+  slots add exact zeros); more arithmetic, but a step whose every shape and address is fixed.
+- ``graph``: ``static`` with the step captured once per search as a CUDA graph and replayed
+  (one launch per step instead of hundreds: at batch 1 a step is launch-bound on a GPU).
+  CUDA only: on another device it runs ``static`` eagerly (the same function).
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from firescribe.fireredasr.encoder import sinusoid_table
 
 
 SMALL_BATCH_ROWS = 8
+DECODER_MODES = ("eager", "static", "graph")
 
 
 def linear(x: Tensor, layer: nn.Linear) -> Tensor:
@@ -167,6 +180,94 @@ class SelfAttentionCache:
             self.keys[i], self.values[i], self._spare[i] = sk, sv, (k, v)
 
 
+class StaticSelfAttentionCache:
+    """Self-attention keys and values in fixed buffers [R, H, C, K] (C = the search's max_len),
+    for a decoding step of fixed shapes and addresses (``static`` and ``graph`` modes).
+
+    The step's position lives in a device tensor (``position``, long [1]), set before each
+    step outside the step function: the step writes its keys/values at that slot
+    (``index_copy_``) and attends over all C slots with the mask ``slots <= position``. A masked
+    slot gets weight exactly 0, so the result is that of attending over slots 0..L. Beam
+    selection reorders rows in place (through a spare buffer), so that the buffers keep their
+    addresses (a CUDA graph reads them by address). Rows never leave."""
+
+    fixed = True
+
+    def __init__(self, n_layers: int, capacity: int, device: torch.device):
+        self.capacity = capacity
+        self.keys: list[Tensor | None] = [None] * n_layers
+        self.values: list[Tensor | None] = [None] * n_layers
+        self._spare: Tensor | None = None
+        self.position = torch.zeros(1, dtype=torch.long, device=device)
+        self.slots = torch.arange(capacity, device=device)
+        self.mask: Tensor | None = None  # [1, 1, 1, C] bool, made by the step from ``position``
+        self.length = 0
+
+    def seek(self, position: int) -> None:
+        """The next step decodes ``position`` (outside the step: a graph replays it as it is)."""
+        if position >= self.capacity:
+            raise ValueError(f"position {position} is past the static cache's capacity {self.capacity}")
+        self.position.fill_(position)
+        self.length = position
+
+    def make_mask(self) -> None:
+        self.mask = (self.slots <= self.position).view(1, 1, 1, -1)
+
+    def attend(self, layer: int, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        """As ``SelfAttentionCache.attend``: q, k, v [R, H, 1, K] -> [R, H, 1, K]."""
+        if self.keys[layer] is None:  # first step: allocate (never inside a graph capture)
+            r, h, _, d = k.shape
+            self.keys[layer] = k.new_zeros(r, h, self.capacity, d)
+            self.values[layer] = v.new_zeros(r, h, self.capacity, d)
+        keys, values = self.keys[layer], self.values[layer]
+        keys.index_copy_(2, self.position, k)
+        values.index_copy_(2, self.position, v)
+        return attend(q, keys, values, self.mask)
+
+    def advance(self) -> None:
+        self.length += 1
+
+    def select(self, rows: Tensor) -> None:
+        """Row r becomes the former row rows[r], in place (the buffers keep their addresses)."""
+        if self.keys[0] is None:
+            return
+        n_rows = self.keys[0].shape[0]
+        if len(rows) != n_rows:
+            raise ValueError("a static cache keeps all its rows")
+        if torch.equal(rows, torch.arange(n_rows, device=rows.device)):
+            return
+        L = self.length
+        if self._spare is None:
+            self._spare = torch.empty_like(self.keys[0])
+        spare = self._spare[:, :, :L]
+        for buf in self.keys + self.values:
+            torch.index_select(buf[:, :, :L], 0, rows, out=spare)
+            buf[:, :, :L] = spare
+
+
+class CudaGraphStep:
+    """``decoder.fixed_step`` captured as a CUDA graph over one state's fixed buffers: the
+    tokens are copied into a static input, the graph replayed, the logits read from its static
+    output (valid until the next replay). Built after one eager step has allocated the caches."""
+
+    def __init__(self, decoder: TransformerDecoder, state: DecoderState, tokens: Tensor):
+        self.tokens = tokens.clone()
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):  # a warm-up replay of the capture's work, as torch asks
+            state.cache.seek(state.cache.length)
+            decoder.fixed_step(self.tokens, state)
+        torch.cuda.current_stream().wait_stream(stream)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.logits = decoder.fixed_step(self.tokens, state)
+
+    def __call__(self, tokens: Tensor) -> Tensor:
+        self.tokens.copy_(tokens)
+        self.graph.replay()
+        return self.logits
+
+
 class PositionwiseFeedForward(nn.Module):
     def __init__(self, d_model: int):
         super().__init__()
@@ -184,8 +285,15 @@ class DecoderState:
 
     cross: list[tuple[Tensor, Tensor]]  # per layer, [N, H, T', K]
     cross_mask: Tensor | None  # [N, 1, 1, T'] bool, None when no utterance is padded
-    cache: SelfAttentionCache  # per layer, [R, H, L, K]
+    cache: SelfAttentionCache | StaticSelfAttentionCache  # per layer, [R, H, L or C, K]
     beams: int
+    mode: str = "eager"
+    graph: CudaGraphStep | None = None  # ``graph`` mode on CUDA, once captured
+
+    @property
+    def fixed_rows(self) -> bool:
+        """Whether rows must stay (a static cache): finished utterances stay in the batch."""
+        return self.mode != "eager"
 
     def select(self, rows: Tensor, utts: Tensor | None = None) -> DecoderState:
         """Keep/reorder cache rows (beam selection); optionally keep only utterances ``utts``.
@@ -194,6 +302,8 @@ class DecoderState:
         if utts is None:
             return self
         cross = [(k[utts], v[utts]) for k, v in self.cross]
+        if self.fixed_rows:
+            raise ValueError("a static decoder state keeps all its utterances")
         return DecoderState(cross, None if self.cross_mask is None else self.cross_mask[utts], self.cache, self.beams)
 
 
@@ -209,15 +319,48 @@ class TransformerDecoder(nn.Module):
         self.scale = math.sqrt(d_model)
         self.register_buffer("pe", sinusoid_table(pe_maxlen, d_model), persistent=False)
 
-    def init_state(self, enc: Tensor, enc_mask: Tensor, beams: int) -> DecoderState:
-        """enc [N, T', D], enc_mask [N, 1, T'] bool."""
+    def init_state(self, enc: Tensor, enc_mask: Tensor, beams: int, mode: str = "eager", max_len: int = 0) -> DecoderState:
+        """enc [N, T', D], enc_mask [N, 1, T'] bool; ``mode`` one of DECODER_MODES (``static``
+        and ``graph`` need ``max_len``, the most steps the search takes)."""
+        if mode not in DECODER_MODES:
+            raise ValueError(f"decoder mode must be one of {DECODER_MODES}, not {mode!r}")
         cross = [layer.cross_kv(enc) for layer in self.layer_stack]
         cross_mask = None if bool(enc_mask.all()) else enc_mask.unsqueeze(1)
-        return DecoderState(cross, cross_mask, SelfAttentionCache(len(self.layer_stack)), beams)
+        if mode == "eager":
+            return DecoderState(cross, cross_mask, SelfAttentionCache(len(self.layer_stack)), beams)
+        if max_len <= 0:
+            raise ValueError(f"the {mode} decoder needs the search's max_len")
+        if mode == "graph" and enc.device.type != "cuda":
+            mode = "static"  # graphs are CUDA's; the same step runs eagerly
+        if cross_mask is not None:  # one [N, 1, 1, T'] tensor the graph reads by address
+            cross_mask = cross_mask.contiguous()
+        return DecoderState(cross, cross_mask, StaticSelfAttentionCache(len(self.layer_stack), max_len, enc.device), beams, mode)
+
+    def fixed_step(self, tokens: Tensor, state: DecoderState) -> Tensor:
+        """The ``static`` step: tokens [R] at the position in ``state.cache.position`` -> logits
+        [R, odim]. Every shape fixed, no host synchronisation: capturable as a CUDA graph."""
+        cache = state.cache
+        cache.make_mask()
+        x = (self.tgt_word_emb(tokens) * self.scale + self.pe.index_select(0, cache.position)).unsqueeze(1)  # [R, 1, D]
+        for i, (layer, cross) in enumerate(zip(self.layer_stack, state.cross)):
+            x = layer.step(x, cache, i, cross, state.cross_mask, state.beams)
+        return linear(self.layer_norm_out(x[:, 0]), self.tgt_word_prj)
 
     def step(self, tokens: Tensor, position: int, state: DecoderState) -> tuple[Tensor, DecoderState]:
         """tokens [R] at ``position`` -> logits [R, odim] of the next token, and the state
         (updated in place) for the next step."""
+        if state.mode != "eager":
+            state.cache.seek(position)
+            if state.graph is not None:
+                logits = state.graph(tokens)
+            elif state.mode == "graph" and position > 0:  # the caches exist: capture, then replay
+                state.graph = CudaGraphStep(self, state, tokens)
+                state.cache.seek(position)
+                logits = state.graph(tokens)
+            else:
+                logits = self.fixed_step(tokens, state)
+            state.cache.advance()
+            return logits, state
         x = (self.tgt_word_emb(tokens) * self.scale + self.pe[position]).unsqueeze(1)  # [R, 1, D]
         for i, (layer, cross) in enumerate(zip(self.layer_stack, state.cross)):
             x = layer.step(x, state.cache, i, cross, state.cross_mask, state.beams)

@@ -49,25 +49,28 @@ class FireRedAed(nn.Module):
 
     @torch.inference_mode()
     def transcribe(
-        self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False, context: ContextGraph | None = None
+        self, feats: Tensor, lengths: Tensor, params: BeamParams, timestamps: bool = False, context: ContextGraph | None = None,
+        decoder_mode: str = "eager",
     ) -> list[list[Hypothesis]]:
         """feats [N, T, 80] (padded), lengths [N] -> per utterance, n-best hypotheses. With
         ``timestamps`` and a CTC head (FireRedASR2), the best hypotheses get token times; with
-        a ``context`` graph, the search favours its hotwords."""
+        a ``context`` graph, the search favours its hotwords. ``decoder_mode``: the decoding
+        step (``decoder.DECODER_MODES``; the same tokens in each)."""
         enc, mask = self.encoder(feats, lengths)
         ctc_log_probs = self.ctc(enc) if timestamps and self.ctc is not None else None
-        return search(self.decoder, enc, mask, params, ctc_log_probs, context)
+        return search(self.decoder, enc, mask, params, ctc_log_probs, context, decoder_mode)
 
 
 def search(
-    decoder, enc: Tensor, mask: Tensor, params: BeamParams, ctc_log_probs: Tensor | None = None, context: ContextGraph | None = None
+    decoder, enc: Tensor, mask: Tensor, params: BeamParams, ctc_log_probs: Tensor | None = None, context: ContextGraph | None = None,
+    mode: str = "eager",
 ) -> list[list[Hypothesis]]:
     """Beam search over encoder output enc [N, T', D], mask [N, 1, T'] with ``decoder`` (ours
     in torch, or its ONNX Runtime counterpart), biased towards ``context``'s hotwords if given.
     With CTC log-probabilities [N, T', V], the best hypothesis of each utterance gets token
     times by CTC forced alignment (none where it has more tokens than frames, as in the
     official code)."""
-    hyps = beam_search(decoder, enc, mask, params, context)
+    hyps = beam_search(decoder, enc, mask, params, context, mode)
     if ctc_log_probs is not None:
         for i, utt in enumerate(hyps):
             best, n = utt[0], int(mask[i].sum())
