@@ -8,6 +8,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # the helpers in tests/support
 
+# the finished corpora the workflow tier shares (session-scoped; a test that changes one copies it)
+from support.corpora import demo_elsewhere, demo_project  # noqa: E402, F401
+
 MEDIA_TOOLS = ["ffmpeg", "espeak-ng", "sox"]
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from support import media
+from support.corpora import copy_project
 from support.workflow import planned_jobs, snakemake
 
 from firescribe.accuracy import score, total
@@ -35,19 +36,29 @@ def dataset(tmp_path_factory):
     spare = media.dataset(root / "spare", 1, seed=99)
     work = root / "run"
     work.mkdir()
-    config = {"input": str(root / "media"), "language": "en", "shards": {"files": FILES_PER_SHARD}}
+    # the media given relative to the run's folder: a copy of both (copy_dataset) is finished too
+    config = {"input": "../media", "language": "en", "shards": {"files": FILES_PER_SHARD}}
     first = snakemake(work, config=config)
-    return {"root": root, "work": work, "results": work / "results", "refs": refs, "spare": spare, "config": config, "log": first}
+    return {"root": root, "work": work, "results": work / "results", "refs": refs, "spare": spare, "spare_dir": root / "spare", "config": config, "log": first}
+
+
+def copy_dataset(dataset, root) -> dict:
+    """A copy of the finished dataset (media and run) for a test that changes it."""
+    copy_project(dataset["root"] / "media", root / "media")
+    work = copy_project(dataset["work"], root / "run")
+    return {**dataset, "root": root, "work": work, "results": work / "results"}
 
 
 @pytest.fixture(scope="module")
-def packed(dataset):
-    """The same corpus with plan.pack_files: several files to a whisper window."""
-    work = dataset["root"] / "packed"
-    work.mkdir()
+def packed(dataset, tmp_path_factory):
+    """The same corpus with plan.pack_files: several files to a whisper window, planned on a
+    copy of the finished run (the audio and the VAD are as they were)."""
+    packed = copy_dataset(dataset, tmp_path_factory.mktemp("packed"))
     config = {**dataset["config"], "plan": {"pack_files": True}}
-    snakemake(work, config=config)
-    return {**dataset, "work": work, "results": work / "results", "config": config}
+    counts = planned_jobs(snakemake(packed["work"], "-n", config=config))
+    assert "extract" not in counts and "vad" not in counts and counts["plan"] == str(len(shards(dataset["results"]))), counts
+    snakemake(packed["work"], config=config)
+    return {**packed, "config": config}
 
 
 def shards(results) -> dict[str, list[str]]:
@@ -131,7 +142,8 @@ def test_changing_subtitles_reruns_only_the_merges(dataset):
     assert counts == {"all": "1", "merge": n, "corpus": "1", "report": "1", "total": str(3 + int(n))}, counts
 
 
-def test_a_deleted_transcript_is_written_again_by_its_shard_alone(dataset):
+def test_a_deleted_transcript_is_written_again_by_its_shard_alone(dataset, tmp_path):
+    dataset = copy_dataset(dataset, tmp_path)  # this changes it
     res = dataset["results"]
     victim = res / "transcripts" / "utt00004.srt"
     before = victim.read_bytes()
@@ -142,12 +154,13 @@ def test_a_deleted_transcript_is_written_again_by_its_shard_alone(dataset):
     assert victim.read_bytes() == before
 
 
-def test_adding_then_removing_a_file_reruns_only_its_shard(dataset):
+def test_adding_then_removing_a_file_reruns_only_its_shard(dataset, tmp_path):
+    dataset = copy_dataset(dataset, tmp_path)  # this changes it
     res, work, config = dataset["results"], dataset["work"], dataset["config"]
     records = lambda: {p.name: p.stat().st_mtime_ns for p in (res / "work" / "merged").glob("*.tsv")}  # noqa: E731
     before_groups, before = shards(res), records()
     new = dataset["root"] / "media" / "utt00004b.wav"  # sorts in among the others
-    shutil.copy(dataset["root"] / "spare" / "utt00000.wav", new)
+    shutil.copy(dataset["spare_dir"] / "utt00000.wav", new)
 
     counts = planned_jobs(snakemake(work, "-n", config=config))
     for step in ("extract", "vad", "plan", "merge"):

@@ -188,9 +188,14 @@ def test_packed_files_are_as_accurate(tmp_path_factory, zh):
     apart, each file given its words back by where they end), the four clips scored CER 0.270
     against 0.213 one file an input (2026-12-02): the words stay in their files, but the model
     decodes each clip after the text of the one before, and 换一首歌 after 情况 becomes
-    欢迎一首歌. Passes (and so fails, strict) once packing costs no accuracy here."""
-    packed = run(tmp_path_factory, "packed", "zh", plan={"pack_files": True})
-    assert cer(packed["texts"]) <= cer(zh["texts"]) + MAX_CER_GAP, packed["texts"]
+    欢迎一首歌. Passes (and so fails, strict) once packing costs no accuracy here. Planned on
+    a copy of the finished zh run: the audio and the VAD are not redone."""
+    work = tmp_path_factory.mktemp("packed") / "zh"
+    shutil.copytree(zh["work"], work, symlinks=True)
+    config = {**zh["config"], "plan": {"pack_files": True}}
+    snakemake(work, config=config)  # (no assertion on its jobs here: inside an xfail test it would pass unseen)
+    texts = {u: (work / "results" / "transcripts" / f"{u}.txt").read_text(encoding="utf-8").strip() for u in zh["texts"]}
+    assert cer(texts) <= cer(zh["texts"]) + MAX_CER_GAP, texts
 
 
 def test_fireredvad_finds_the_speech_silero_vad_misses(zh, silero_zh, pipeline):

@@ -15,6 +15,7 @@ import pysubs2
 import pytest
 
 from support import media
+from support.corpora import copy_project
 from support.workflow import planned_jobs, snakemake
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
@@ -124,8 +125,9 @@ def test_second_run_has_nothing_to_do(corpus):
     assert "Nothing to be done" in out.stdout + out.stderr
 
 
-def test_deleting_one_chunk_reruns_only_that_chunk_and_merge(corpus):
-    res = corpus["results"]
+def test_deleting_one_chunk_reruns_only_that_chunk_and_merge(corpus, tmp_path):
+    work = copy_project(corpus["work"], tmp_path / "run")  # the module's finished corpus, copied: this changes it
+    res = work / "results"
     sample = "interview"
     chunk_files = sorted((res / "work" / "asr" / sample).glob("*.json"))
     victim = chunk_files[1]
@@ -134,11 +136,11 @@ def test_deleting_one_chunk_reruns_only_that_chunk_and_merge(corpus):
     before = (res / "transcripts" / f"{sample}.json").read_bytes()
     victim.unlink()
 
-    dry = snakemake(corpus["work"], "-n", config=corpus["config"])
+    dry = snakemake(work, "-n", config=corpus["config"])
     counts = planned_jobs(dry)
     assert counts == {"all": "1", "asr": "1", "merge": "1", "corpus": "1", "report": "1", "total": "5"}, dry.stdout
 
-    snakemake(corpus["work"], config=corpus["config"])
+    snakemake(work, config=corpus["config"])
     assert victim.exists()
     assert {p: p.stat().st_mtime_ns for p in others} == others
     assert {p: p.stat().st_mtime_ns for p in other_sample} == other_sample

@@ -13,6 +13,7 @@ import pytest
 
 from support import media
 from support import official
+from support.corpora import copy_project
 from support.workflow import planned_jobs, snakemake
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
@@ -107,11 +108,12 @@ def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
         pytest.skip(punc_official.MISSING)
     model_dir = punc_official.make_punc_dir(tmp_path / "FireRedPunc")
     config = {**run["config"], "punctuation": {"model_dir": str(model_dir), "batch_size": 2}}
-    dry = snakemake(run["work"], "-n", config=config)
+    work = copy_project(run["work"], tmp_path / "run")  # the module's finished run, copied: this changes it
+    dry = snakemake(work, "-n", config=config)
     counts = planned_jobs(dry)
     assert counts == {"all": "1", "merge": "1", "corpus": "1", "report": "1", "total": "4"}, dry.stdout
-    snakemake(run["work"], config=config)
-    res = run["results"]
+    snakemake(work, config=config)
+    res = work / "results"
     doc = json.loads((res / "transcripts" / "talk.json").read_text())
     asr = [s for path in sorted((res / "work" / "asr" / "talk").glob("*.json")) for u in json.loads(path.read_text())["units"] for s in u["segments"]]
     asr.sort(key=lambda s: (s["start"], s["end"]))
@@ -124,20 +126,36 @@ def test_punctuation_reruns_only_merge_and_equals_official(run, tmp_path):
     assert [s["text"] for s in doc["segments"]] == [s["expected"] for s in asr if s["expected"]]
     assert any(mark in doc["text"] for mark in "，。？！,.?!")
     assert doc["params"]["punctuation"]["model_dir"] == str(model_dir)
-    snakemake(run["work"], config=run["config"])  # back to the fixture's config for the tests after
 
 
 def cue_fits(cues, utts, tol: float = 1.0) -> list[bool]:
     return [any(u.start - tol <= a and b <= u.end + tol for u in utts) for a, b in cues]
 
 
+CUE_PAUSES = [0.4, 1.2, 0.5, 2.0, 0.4, 0.8, 0.6, 1.5, 0.4, 0.7, 0.5, 1.0]
+
+
+@pytest.fixture(scope="module")
+def cue_talk(tmp_path_factory):
+    """A talk of 12 sentences with cue-sized units (plan.cue_units unset: the default for v1)."""
+    return transcribe_talk(tmp_path_factory.mktemp("cues"), 1, CUE_PAUSES, plan={"cue_units": None}, decode_max_len=20)
+
+
 @pytest.mark.parametrize("cue_units", [None, False])
-def test_v1_cues_follow_sentences(tmp_path, cue_units):
+def test_v1_cues_follow_sentences(cue_talk, tmp_path, cue_units):
     """FireRedASR-AED v1 gives no word times, so a cue is a unit: with cue-sized units (the
     default for such a model) >= 90% of cues lie inside one spoken sentence and none is
-    longer than max_cue_s; long units (cue_units: false) make cues that span sentences."""
-    pauses = [0.4, 1.2, 0.5, 2.0, 0.4, 0.8, 0.6, 1.5, 0.4, 0.7, 0.5, 1.0]
-    out = transcribe_talk(tmp_path, 1, pauses, plan={"cue_units": cue_units}, decode_max_len=20)
+    longer than max_cue_s; long units (cue_units: false) make cues that span sentences.
+    The long units are planned on a copy of the finished cue-sized run: only the plan and
+    what follows it run again (the audio and the VAD are as they were)."""
+    pauses, out = CUE_PAUSES, cue_talk
+    if cue_units is not None:
+        work = copy_project(cue_talk["work"], tmp_path / "run")
+        config = {**cue_talk["config"], "plan": {"cue_units": cue_units}}
+        counts = planned_jobs(snakemake(work, "-n", config=config))
+        assert "extract" not in counts and "vad" not in counts and counts["plan"] == "1" and counts["merge"] == "1", counts
+        snakemake(work, config=config)
+        out = {**cue_talk, "results": work / "results"}
     doc = json.loads((out["results"] / "transcripts" / "talk.json").read_text())
     cues = [(s["start"], s["end"]) for s in doc["segments"]]
     inside = cue_fits(cues, out["utts"])
@@ -185,10 +203,14 @@ def test_fireredasr2_gives_word_times_and_confidences(tmp_path):
 def test_onnxruntime_variant_is_prepared_once_and_matches_torch(run, tmp_path):
     """runtime: onnxruntime: the prepare_model step exports the ONNX graphs once for all ASR
     jobs, and the transcript equals the torch engine's (same checkpoint, same media)."""
-    # the same media and checkpoint as the torch run (synthesized speech differs between runs)
+    # the same media and checkpoint as the torch run (synthesized speech differs between
+    # runs): a copy of the finished torch run, on which the audio and the VAD are not redone
     config = {**run["config"], "fireredasr_aed": {**run["config"]["fireredasr_aed"], "runtime": "onnxruntime"}}
-    snakemake(tmp_path, config=config)
-    res = tmp_path / "results"
+    work = copy_project(run["work"], tmp_path / "run")
+    counts = planned_jobs(snakemake(work, "-n", config=config))
+    assert not {"extract", "vad"} & set(counts) and counts["plan"] == "1", counts
+    snakemake(work, config=config)
+    res = work / "results"
     prepared = res / "work" / "model" / "fireredasr-aed" / "onnxruntime-fp32"
     manifest = json.loads((prepared / "manifest.json").read_text())
     assert manifest["variant"] == "onnxruntime-fp32" and set(manifest["files"]) == {"encoder.onnx", "cross.onnx", "decoder.onnx"}
