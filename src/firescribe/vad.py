@@ -196,8 +196,47 @@ def run_vad(wavs: dict[str, str], out_tsv: str, params: VadParams, workers: int 
     return segments
 
 
-def run_job(wavs: dict[str, str], out_tsv: str, params: dict, workers: int) -> None:
-    """The vad rule's job: the configured VAD (``Settings.vad_params``) over a shard's files."""
+def run_job(wavs: dict[str, str], out_tsv: str, params: dict, workers: int, store="workflow") -> None:
+    """The vad rule's job: the configured VAD (``Settings.vad_params``) over a shard's files.
+    A file whose WAV (by content) was seen with the same ``params`` takes its rows from the
+    per-file ``store`` (firescribe.store; "workflow": the workflow's, where ``out_tsv`` is
+    ``results/work/vad/<shard>.tsv``); the VAD runs on the others only."""
+    import tempfile
+    from pathlib import Path
+
+    from firescribe.io import write_text
+    from firescribe.store import content_digest, entry_key, workflow_store
+
+    if store == "workflow":
+        store = workflow_store(out_tsv, depth=2)
+    if store is None:
+        return _run_vad_model(wavs, out_tsv, params, workers)
+    keys = {sample: entry_key("vad", content_digest(wav), params) for sample, wav in wavs.items()}
+    found = {sample: store.get_json("vad", key) for sample, key in keys.items()}
+    todo = {sample: wav for sample, wav in wavs.items() if found[sample] is None}
+    log.info("vad: %d of %d files stored, %d to run", len(wavs) - len(todo), len(wavs), len(todo))
+    if todo:
+        Path(out_tsv).parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".vad.", dir=Path(out_tsv).parent) as tmp:
+            tsv = str(Path(tmp) / "todo.tsv")
+            _run_vad_model(todo, tsv, params, workers)
+            header, *lines = Path(tsv).read_text(encoding="utf-8").splitlines()
+        rows: dict[str, list[str]] = {sample: [] for sample in todo}
+        for line in lines:
+            sample, rest = line.split("\t", 1)
+            rows[sample].append(rest)
+        for sample in todo:
+            found[sample] = {"header": header, "rows": rows[sample]}
+            store.put_json("vad", keys[sample], found[sample])
+    for key in keys.values():
+        store.use("vad", key)
+    header = next(iter(found.values()))["header"] if found else "sample\tstart\tend"
+    lines = [header] + [f"{sample}\t{rest}" for sample in wavs for rest in found[sample]["rows"]]
+    write_text(out_tsv, "\n".join(lines) + "\n")
+    store.remember()
+
+
+def _run_vad_model(wavs: dict[str, str], out_tsv: str, params: dict, workers: int) -> None:
     if params.get("model") == "fireredvad":
         from firescribe.fireredvad import FireRedVadParams
         from firescribe.fireredvad import run_vad as run_fireredvad
