@@ -184,3 +184,38 @@ def test_asr_decodes_new_inputs_only_and_loads_no_model_when_all_are_stored(talk
     before = sum(decoded)
     chunk(d, plan_old, None)
     assert sum(decoded) - before == n_old  # an option that shapes ASR: decoded again
+
+
+def test_orphans_are_old_shards_outputs_stale_chunks_and_entries_no_output_uses(tmp_path, capsys):
+    from firescribe.prune import orphans, prune
+
+    results = tmp_path / "results"
+    work = results / "work"
+    for shard in ("old", "new.v2"):  # a shard named after a sample id with a dot
+        (work / "audio" / shard).mkdir(parents=True)
+        (work / "audio" / shard / "x.wav").write_bytes(b"w")
+        for path in (f"vad/{shard}.tsv", f"merged/{shard}.tsv", f"asr/{shard}/0000.json", f"asr/{shard}/0001.json"):
+            (work / path).parent.mkdir(parents=True, exist_ok=True)
+            (work / path).write_text("x")
+        (results / "logs" / "extract").mkdir(parents=True, exist_ok=True)
+        (results / "logs" / "extract" / f"{shard}.log").write_text("x")
+    (work / "plan").mkdir()
+    (work / "plan" / "new.v2.json").write_text('{"chunks": [[0]]}')  # one chunk now: 0001 is stale
+    store = Store(work / "files", output="vad/new.v2.tsv")
+    store.put_json("vad", "aa" * 32, {})
+    store.use("vad", "aa" * 32)
+    store.remember()
+    Store(work / "files", output="vad/old.tsv").remember()
+    store.put_json("vad", "bb" * 32, {})  # named by no output
+    found = orphans(results, {"new.v2": ["new.v2"]})
+    rel = {str(p.relative_to(results)) for p in found}
+    assert rel == {
+        "work/audio/old", "work/vad/old.tsv", "work/merged/old.tsv", "work/asr/old", "logs/extract/old.log",
+        "work/asr/new.v2/0001.json", "work/files/refs/vad/old.tsv.keys", f"work/files/vad/bb/{'bb' * 32}.json",
+    }
+    assert prune(results, {"new.v2": ["new.v2"]}, delete=False) == found and all(p.exists() for p in found)
+    prune(results, {"new.v2": ["new.v2"]}, delete=True)
+    assert not any(p.exists() for p in found)
+    assert orphans(results, {"new.v2": ["new.v2"]}) == []
+    assert store.get_json("vad", "aa" * 32) == {}  # what a current output uses stays
+    assert "8 orphaned" in capsys.readouterr().out
