@@ -61,10 +61,6 @@ class Decoder:
     def backend(self, value: Backend) -> None:
         self._backend = value
 
-    @property
-    def loaded(self) -> bool:
-        return self._backend is not None
-
     def describe(self) -> dict:
         return self.backend.describe()
 
