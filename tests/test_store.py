@@ -4,6 +4,7 @@ media and the bundled whisper tiny.en."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from pathlib import Path
@@ -219,3 +220,46 @@ def test_orphans_are_old_shards_outputs_stale_chunks_and_entries_no_output_uses(
     assert orphans(results, {"new.v2": ["new.v2"]}) == []
     assert store.get_json("vad", "aa" * 32) == {}  # what a current output uses stays
     assert "8 orphaned" in capsys.readouterr().out
+
+
+def test_fireredasr_reuses_an_input_only_with_the_same_batch_and_gives_what_a_run_from_scratch_gives(talks):
+    """FireRedASR-AED's decode length limit is its batch's longest input: its results are
+    reused only for the same batch, so a grown corpus equals one decoded from scratch."""
+    from firescribe.backends.fireredasr import FireRedAedBackend
+    from support import official
+    from support.settings import firered_options
+
+    root, files = talks
+    work = root / "f" / "results" / "work"
+    extract_shard(files, work / "audio" / "all", store=None)
+    wavs = {s: shard_audio(work / "audio" / "all", s)[0] for s in files}
+    vad.run_job(wavs, str(root / "f.tsv"), default_settings().vad_params(), 1)
+    settings = default_settings(backend="fireredasr-aed")
+    options = firered_options(official.make_model_dir(root / "model"))
+    params = settings.plan.for_model(False)
+    old = {s: wavs[s] for s in ("talk0", "talk1")}
+    plan_old = run_plan(old, str(root / "f.tsv"), str(root / "fplan_old.json"), params, False)
+    plan_all = run_plan(wavs, str(root / "f.tsv"), str(root / "fplan_all.json"), params, False)
+    # the guard off: its re-decodes would count as decodes here
+    asr = dataclasses.replace(settings.asr, options=options, guard=dataclasses.replace(settings.asr.guard, enabled=False))
+    decoded = []
+
+    class Counting(FireRedAedBackend):
+        def transcribe(self, batch, language):
+            decoded.append(len(batch))
+            return super().transcribe(batch, language)
+
+    def decoder():
+        return Decoder(lambda: (Counting(options, threads=2), None), identity={"asr": asr.params(), "hotwords": []})
+
+    model = {"backend": "fireredasr-aed", "model": "random", "model_sha256": "x", "word_times": False}
+    for batch_s, regrouped in ((1.0, False), (120.0, True)):  # each input its own batch; all in one
+        store = Store(root / "f" / f"store{batch_s}")
+        chunk = lambda plan, w: transcribe_chunk(decoder(), w, plan, 0, "zh", batch_s, asr.guard, model, store)  # noqa: E731
+        chunk(plan_old, old)
+        n_old, n_new = sum(decoded), len(plan_all["inputs"]) - len(plan_old["inputs"])
+        grown = chunk(plan_all, wavs)
+        plain = transcribe_chunk(FireRedAedBackend(options, threads=2), wavs, plan_all, 0, "zh", batch_s, asr.guard, model)
+        assert grown == plain
+        assert sum(decoded) - n_old == (len(plan_all["inputs"]) if regrouped else n_new)
+        decoded.clear()
