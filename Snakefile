@@ -46,6 +46,7 @@ include: "rules/asr.smk"
 include: "rules/merge.smk"
 include: "rules/corpus.smk"
 include: "rules/report.smk"
+include: "rules/prune.smk"
 
 
 # The corpus summary (counts, each failed file and its reason, where the results are) is the

@@ -27,6 +27,7 @@ from firescribe.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.io import read_json, write_json
 from firescribe.plan import FILE_GAP_S, Stitching, make_batches
 from firescribe.settings import BACKENDS, AsrSettings, Placement
+from firescribe.store import Store, entry_key, workflow_store
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,32 @@ class Decoder:
     does not fit moves the job to ``cpu_fallback()`` for the rest of the chunk. Nothing is
     dropped; each step is logged."""
 
-    def __init__(self, backend: Backend, cpu_fallback: Callable[[], Backend] | None = None, budget_mb: int = 0):
-        self.backend, self.cpu_fallback, self.budget_mb = backend, cpu_fallback, budget_mb
+    def __init__(
+        self,
+        backend: Backend | Callable[[], tuple[Backend, Callable[[], Backend] | None, int]],
+        cpu_fallback: Callable[[], Backend] | None = None,
+        budget_mb: int = 0,
+        identity: dict | None = None,
+    ):
+        # ``backend``, or a function that loads it when first used and says its CPU fallback
+        # and GPU memory budget: a job whose every input is in the per-file store loads no model
+        lazy = not hasattr(backend, "transcribe")
+        self._loader = backend if lazy else None
+        self._backend = None if lazy else backend
+        self.cpu_fallback, self.budget_mb = cpu_fallback, budget_mb
+        # what shapes this decoder's results, for the per-file store's keys (firescribe.store):
+        # {"asr": AsrSettings.params(), "hotwords": [...]}; None: nothing is kept
+        self.identity = identity
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend, self.cpu_fallback, self.budget_mb = self._loader()
+        return self._backend
+
+    @backend.setter
+    def backend(self, value: Backend) -> None:
+        self._backend = value
 
     def units_that_fit(self, audio: list) -> int:
         """How many of ``audio``'s units (its longest decides) one batch of a GPU job may hold
@@ -71,7 +96,7 @@ class Decoder:
             if self.cpu_fallback is None:
                 raise
             log.warning("out of GPU memory on a single unit (%s): continuing this chunk on the CPU", str(exc).splitlines()[0][:200])
-            self.backend, self.cpu_fallback = self.cpu_fallback(), None
+            self.backend, self.cpu_fallback, self.budget_mb = self.cpu_fallback(), None, 0
             release_gpu_memory()  # the GPU model is gone: give its memory back to the other tenants
             return self.backend.transcribe(audio, language)
 
@@ -148,13 +173,23 @@ def unit_seed(sample: str, unit: int, spans: list, language: str | None, engine:
 
 
 def transcribe_chunk(
-    backend: Backend | Decoder, wavs: dict[str, str], plan: dict, chunk: int, language: str | None, batch_s: float, guard: GuardParams, model: dict | None = None
+    backend: Backend | Decoder,
+    wavs: dict[str, str],
+    plan: dict,
+    chunk: int,
+    language: str | None,
+    batch_s: float,
+    guard: GuardParams,
+    model: dict | None = None,
+    store: Store | None = None,
 ) -> dict:
     """Transcribe chunk ``chunk`` of a shard's ``plan`` (``wavs``: sample -> its WAV); return
     the chunk document (deterministic): per file unit, its spans and segments on its media's
     timeline. An input of several files is decoded at once and its text given back to each
     (``split_members``); each file unit then passes the guard (``guard.enabled``) on its
-    own, re-decoded alone where it trips, and records what the guard did."""
+    own, re-decoded alone where it trips, and records what the guard did. With a ``store``
+    (firescribe.store) and a ``Decoder`` that knows its ``identity``, an input whose result
+    is stored is not decoded (``input_keys``), and each decoded one is stored."""
     input_ids = plan["chunks"][chunk]
     inputs = [plan["inputs"][i] for i in input_ids]
     units = [[plan["samples"][sample]["units"][k] for sample, k in members] for members in inputs]
@@ -163,8 +198,28 @@ def transcribe_chunk(
     pcms = {sample: open_pcm(wavs[sample]) for members in inputs for sample, _ in members}
     results: dict[tuple[int, int], list[dict]] = {}  # (input, member) -> segments in its audio
     records: dict[tuple[int, int], dict] = {}  # (input, member) -> what the guard found and did
-    total_audio = sum(durations)
-    engine = backend.describe()
+    identity = getattr(backend, "identity", None)
+    keys: list[str] = []
+    stored: dict[int, dict] = {}
+    if store is not None and identity is not None:
+        keys = input_keys(inputs, units, batches, pcms, identity, language, guard, model)
+        stored = {k: e for k, e in enumerate(store.get_json("asr", key) for key in keys) if e is not None and len(e["results"]) == len(inputs[k])}
+        if BACKENDS[identity["asr"]["backend"]].batch_shapes_results:  # a batch is stored whole or decoded whole
+            batches = [b for b in batches if any(k not in stored for k in b)]
+            stored = {k: e for k, e in stored.items() if not any(k in b for b in batches)}
+        else:  # the inputs to decode, batched among themselves
+            todo = [k for k in range(len(inputs)) if k not in stored]
+            batches = [[todo[i] for i in b] for b in make_batches([durations[k] for k in todo], batch_s)]
+        for k, entry in stored.items():
+            for m, found in enumerate(entry["results"]):
+                results[(k, m)] = found
+                if entry["records"][m] is not None:
+                    records[(k, m)] = entry["records"][m]
+        for key in keys:
+            store.use("asr", key)
+        log.info("asr chunk %d: %d of %d inputs stored, %d to decode", chunk, len(stored), len(inputs), len(inputs) - len(stored))
+    total_audio = sum(durations[k] for b in batches for k in b)
+    engine = backend.describe() if batches or not stored else next(iter(stored.values()))["engine"]
     done_audio, t0 = 0.0, time.monotonic()
 
     def load(batch: list[int]):  # per input, each member's audio: its spans joined
@@ -197,6 +252,9 @@ def transcribe_chunk(
                     if record is not None:
                         records[key] = record
                         log.warning("guard: %s unit %d (%.1f s at %.1f s): %s", sample, unit, seconds, units[k][m][0][0], record)
+                if keys:  # written now: to_media changes the results in place later
+                    entry = {"results": [results[(k, m)] for m in range(len(parts))], "records": [records.get((k, m)) for m in range(len(parts))], "engine": engine}
+                    store.put_json("asr", keys[k], entry)
             done_audio += sum(durations[k] for k in batch)
             elapsed = time.monotonic() - t0
             log.info(
@@ -222,14 +280,51 @@ def transcribe_chunk(
                     **({"guard": records[(k, m)]} if (k, m) in records else {}),
                 }
             )
-    return {"chunk": chunk, "units": out, "engine": {**backend.describe(), **(model or {})}}
+    return {"chunk": chunk, "units": out, "engine": {**engine, **(model or {})}}
+
+
+def input_keys(inputs: list, units: list, batches: list[list[int]], pcms: dict, identity: dict, language: str | None, guard: GuardParams, model: dict | None) -> list[str]:
+    """The per-file store's key of each input of a chunk: its members (sample, unit index,
+    spans: the guard's seed comes from them) and their audio (a hash of the samples the model
+    hears), the decoder's ``identity`` (backend, model options, hotwords), the model files
+    (``model``: model_info, with their checksum), the language and the guard; for a backend
+    whose results depend on the batch (``BackendFacts.batch_shapes_results``), the other
+    inputs of its batch too."""
+    audio = []
+    for members, us in zip(inputs, units):
+        h = hashlib.blake2b(digest_size=20)
+        for (sample, _), unit in zip(members, us):
+            for a, b in unit:
+                h.update(np.ascontiguousarray(read_span(pcms[sample], a, b)).tobytes())
+        audio.append([members, us, h.hexdigest()])
+    shaped = BACKENDS[identity["asr"]["backend"]].batch_shapes_results
+    batch_of = {k: b for b in batches for k in b}
+    return [
+        entry_key("asr", audio[k], identity, model, language, asdict(guard), [audio[j] for j in batch_of[k]] if shaped else None)
+        for k in range(len(inputs))
+    ]
 
 
 def run_chunk(
-    backend: Backend | Decoder, wavs: dict[str, str], plan_json: str, model_json: str, chunk: int, out_json: str, language: str | None, batch_s: float, guard: GuardParams
+    backend: Backend | Decoder,
+    wavs: dict[str, str],
+    plan_json: str,
+    model_json: str,
+    chunk: int,
+    out_json: str,
+    language: str | None,
+    batch_s: float,
+    guard: GuardParams,
+    store: Store | None | str = "workflow",
 ) -> None:
-    doc = transcribe_chunk(backend, wavs, read_json(plan_json), chunk, language, batch_s, guard, read_json(model_json))
+    """The asr rule's job: ``transcribe_chunk`` into ``out_json``, with the per-file store
+    ("workflow": the workflow's, where ``out_json`` is ``results/work/asr/<shard>/<chunk>.json``)."""
+    if store == "workflow":
+        store = workflow_store(out_json, depth=3)
+    doc = transcribe_chunk(backend, wavs, read_json(plan_json), chunk, language, batch_s, guard, read_json(model_json), store)
     write_json(out_json, doc)
+    if store is not None:
+        store.remember()
 
 
 @contextlib.contextmanager
@@ -249,16 +344,21 @@ def asr_decoder(
         return load_backend(asr.backend, asr.options, threads=threads, device=device, hotwords=hotwords)
 
     with contextlib.ExitStack() as stack:
-        device = "cpu"
-        if gpu_job:
-            slot = None if gpus.under_slurm() else stack.enter_context(gpus.gpu_slot(lock_dir, list(placement.gpus)))
-            if slot is not None:
-                gpus.use_gpu(slot)
-            if slot is not None or gpus.under_slurm():
-                device = placement.device
-        backend = load(device)
-        on_gpu = getattr(backend, "device", "cpu") == "cuda"
-        if on_gpu and BACKENDS[asr.backend].gpu_memory_cap:
-            gpus.limit_memory(gpu_mem_mb)
-        log.info("asr job on %s", "GPU" if on_gpu else "CPU")
-        yield Decoder(backend, cpu_fallback=(lambda: load("cpu")) if on_gpu else None, budget_mb=gpu_mem_mb if on_gpu else 0)
+
+        def load_first() -> tuple[Backend, Callable[[], Backend] | None, int]:
+            device = "cpu"
+            if gpu_job:
+                slot = None if gpus.under_slurm() else stack.enter_context(gpus.gpu_slot(lock_dir, list(placement.gpus)))
+                if slot is not None:
+                    gpus.use_gpu(slot)
+                if slot is not None or gpus.under_slurm():
+                    device = placement.device
+            backend = load(device)
+            on_gpu = getattr(backend, "device", "cpu") == "cuda"
+            if on_gpu and BACKENDS[asr.backend].gpu_memory_cap:
+                gpus.limit_memory(gpu_mem_mb)
+            log.info("asr job on %s", "GPU" if on_gpu else "CPU")
+            return backend, (lambda: load("cpu")) if on_gpu else None, gpu_mem_mb if on_gpu else 0
+
+        identity = {"asr": asr.params(), "hotwords": [asdict(h) for h in hotwords]}
+        yield Decoder(load_first, identity=identity)

@@ -33,9 +33,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from typing import TYPE_CHECKING
 
-from firescribe.io import atomic_path, write_json
+from firescribe.io import atomic_path, read_json, write_json
 from firescribe.pcm import SAMPLE_RATE, num_samples, open_pcm, to_float
+
+if TYPE_CHECKING:
+    from firescribe.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -541,18 +545,51 @@ def shard_audio(audio_dir: str | Path, sample: str) -> tuple[str, str]:
 
 
 def extract_shard(
-    media: dict[str, str], audio_dir: str | Path, workers: int = 1, track: str | int | None = None, language: str | None = None, apart: bool = False
+    media: dict[str, str],
+    audio_dir: str | Path,
+    workers: int = 1,
+    track: str | int | None = None,
+    language: str | None = None,
+    apart: bool = False,
+    store: Store | None | str = "workflow",
 ) -> list[ExtractInfo]:
     """Extract each file of a shard (``media``: sample -> path) into ``audio_dir``, with up to
     ``workers`` ffmpeg processes at once; a bad file is reported in its JSON and never stops
-    the others. ``track``, ``language``, ``apart``: as ``extract_audio`` takes them."""
+    the others. ``track``, ``language``, ``apart``: as ``extract_audio`` takes them. A file
+    whose WAV and JSON are in the per-file ``store`` (firescribe.store; "workflow": the
+    workflow's, where ``audio_dir`` is ``results/work/audio/<shard>``) for the same media
+    (path, size, mtime) and options is linked from there, not decoded again."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from firescribe.store import entry_key, media_identity, workflow_store
+
+    if store == "workflow":
+        store = workflow_store(audio_dir, depth=2)
     Path(audio_dir).mkdir(parents=True, exist_ok=True)
+
+    def one(sample: str, src: str) -> tuple[ExtractInfo, bool]:
+        wav, info_json = shard_audio(audio_dir, sample)
+        key = entry_key("extract", sample, media_identity(src), {"track": track, "language": language, "apart": apart})
+        if store is not None:
+            store.use("extract", key)
+            if store.has("extract", key, "wav", "json") and store.get_file("extract", key, "json", info_json) and store.get_file("extract", key, "wav", wav):
+                info = ExtractInfo(**read_json(info_json))
+                for w in info.warnings:
+                    log.warning("extract %s: %s", src, w)
+                return info, True
+        info = extract_audio(src, wav, info_json, track, language, apart)
+        if store is not None and info.status != STATUS_FAILED:  # a failure is tried again
+            store.put_file("extract", key, "wav", wav)  # the WAV first: an entry is complete with its JSON
+            store.put_file("extract", key, "json", info_json)
+        return info, False
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        jobs = [pool.submit(extract_audio, src, *shard_audio(audio_dir, sample), track, language, apart) for sample, src in media.items()]
+        jobs = [pool.submit(one, sample, src) for sample, src in media.items()]
         infos = []
         for i, (sample, job) in enumerate(zip(media, jobs), 1):
-            infos.append(job.result())
-            log.info("extract %d/%d: %s (%s, %.1f s)", i, len(media), sample, infos[-1].status, infos[-1].duration)
+            info, stored = job.result()
+            infos.append(info)
+            log.info("extract %d/%d: %s (%s, %.1f s%s)", i, len(media), sample, info.status, info.duration, ", stored" if stored else "")
+    if store is not None:
+        store.remember()
     return infos

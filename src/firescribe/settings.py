@@ -135,6 +135,9 @@ class BackendFacts:
     word_times: bool | None
     gpu_memory_cap: bool  # whether a GPU job can cap its memory (PyTorch; not CTranslate2)
     fireredvad: bool  # vad.model auto: FireRedVAD whatever the language (FireRed's own VAD)
+    # whether an input's result may depend on the other inputs of its batch: the per-file
+    # store (firescribe.store) then reuses a batch's results only for the same batch
+    batch_shapes_results: bool
 
 
 BACKENDS = {
@@ -152,6 +155,7 @@ BACKENDS = {
         word_times=True,
         gpu_memory_cap=False,  # CTranslate2 has no per-process limit
         fireredvad=False,  # FireRedVAD for Chinese only
+        batch_shapes_results=False,  # an input's result is the same alone or batched
     ),
     # Longer inputs hallucinate and > 200 s exceed the positional encoding; the cost grows
     # with the unit, silence included; contiguous audio is how it was trained and evaluated.
@@ -167,6 +171,8 @@ BACKENDS = {
         word_times=None,  # FireRedASR2 has them (its CTC head), FireRedASR-AED v1 not
         gpu_memory_cap=True,
         fireredvad=True,
+        # the decode length limit is the batch's longest input (beam_search.max_len)
+        batch_shapes_results=True,
     ),
 }
 

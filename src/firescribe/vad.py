@@ -14,6 +14,7 @@ import numpy as np
 from firescribe.pcm import open_pcm
 from firescribe.segments import write_segments
 from firescribe.settings import VADS, vad_from_params
+from firescribe.store import Store, content_digest, entry_key, workflow_store
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,12 @@ def detect_files(wavs: dict[str, str], detect, workers: int, describe) -> dict:
     return found
 
 
-def run_vad(name: str, wavs: dict[str, str], out_tsv: str, options, workers: int = 1) -> dict[str, list[tuple[float, float, str]]]:
-    """VAD ``name`` with its ``options`` over the files of a shard (sample -> WAV), ``workers``
-    files at once; their segments (and events) into the shard's TSV. Sample -> segments."""
+Found = tuple[list[tuple[float, float, str]], list[tuple[float, float, str]]]  # (segments, events)
+
+
+def detect_shard(name: str, wavs: dict[str, str], options, workers: int = 1) -> dict[str, Found]:
+    """VAD ``name`` with its ``options`` over files (sample -> WAV), ``workers`` files at
+    once. Sample -> (segments, events), in ``wavs``' order."""
     engine = engine_class(name)(options)
 
     def describe(found) -> str:
@@ -69,13 +73,44 @@ def run_vad(name: str, wavs: dict[str, str], out_tsv: str, options, workers: int
         events = f", {len(heard)} singing/music spans" if engine.events else ""
         return f"{len(segments)} segments, {speech:.1f} s speech{events}"
 
-    found = detect_files(wavs, lambda wav: engine.detect(open_pcm(wav)), workers, describe)
+    return detect_files(wavs, lambda wav: engine.detect(open_pcm(wav)), workers, describe)
+
+
+def write_found(name: str, out_tsv: str, found: dict[str, Found]) -> None:
+    """What VAD ``name`` found in a shard's files into the shard's TSV."""
     segments = {sample: f[0] for sample, f in found.items()}
     write_segments(out_tsv, segments, {sample: f[1] for sample, f in found.items()}, labels=VADS[name].labels)
-    return segments
 
 
-def run_job(wavs: dict[str, str], out_tsv: str, params: dict, workers: int) -> None:
-    """The vad rule's job: the configured VAD (``Settings.vad_params``) over a shard's files."""
+def run_vad(name: str, wavs: dict[str, str], out_tsv: str, options, workers: int = 1) -> dict[str, list[tuple[float, float, str]]]:
+    """VAD ``name`` with its ``options`` over the files of a shard (sample -> WAV), ``workers``
+    files at once; their segments (and events) into the shard's TSV. Sample -> segments."""
+    found = detect_shard(name, wavs, options, workers)
+    write_found(name, out_tsv, found)
+    return {sample: f[0] for sample, f in found.items()}
+
+
+def run_job(wavs: dict[str, str], out_tsv: str, params: dict, workers: int, store: Store | None | str = "workflow") -> None:
+    """The vad rule's job: the configured VAD (``Settings.vad_params``) over a shard's files.
+    A file whose WAV (by content) was seen with the same ``params`` takes what was found in
+    it from the per-file ``store`` (firescribe.store; "workflow": the workflow's, where
+    ``out_tsv`` is ``results/work/vad/<shard>.tsv``); the VAD runs on the others only."""
     name, options = vad_from_params(params)
-    run_vad(name, wavs, out_tsv, options, workers)
+    if store == "workflow":
+        store = workflow_store(out_tsv, depth=2)
+    if store is None:
+        write_found(name, out_tsv, detect_shard(name, wavs, options, workers))
+        return
+    keys = {sample: entry_key("vad", content_digest(wav), params) for sample, wav in wavs.items()}
+    stored = {sample: store.get_json("vad", key) for sample, key in keys.items()}
+    todo = {sample: wav for sample, wav in wavs.items() if stored[sample] is None}
+    log.info("vad: %d of %d files stored, %d to run", len(wavs) - len(todo), len(wavs), len(todo))
+    fresh = detect_shard(name, todo, options, workers) if todo else {}
+    for sample, (segments, events) in fresh.items():
+        stored[sample] = {"segments": segments, "events": events}
+        store.put_json("vad", keys[sample], stored[sample])
+    for key in keys.values():
+        store.use("vad", key)
+    # JSON gives back lists; a float comes back as the same float, so the TSV is the same bytes
+    write_found(name, out_tsv, {sample: (stored[sample]["segments"], stored[sample]["events"]) for sample in wavs})
+    store.remember()

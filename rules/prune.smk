@@ -1,0 +1,17 @@
+rule orphans:
+    """List the work files, logs, benchmarks and per-file store entries no current shard
+    uses (firescribe.prune): `snakemake --cores 1 orphans`. Nothing is removed."""
+    localrule: True
+    run:
+        from firescribe.prune import prune
+
+        prune("results", SHARDS, delete=False)
+
+
+rule prune:
+    """Remove what `orphans` lists: `snakemake --cores 1 prune` (when no run is going)."""
+    localrule: True
+    run:
+        from firescribe.prune import prune
+
+        prune("results", SHARDS, delete=True)
