@@ -227,7 +227,7 @@ def main() -> None:
             wall, _, texts = run_peer(tmp / "corpus", tmp / f"peer{r}.json", args.threads, "words")
             rows.append({"run": peer, "round": r + 1, "wall s": wall, "WER": wer(refs, texts), "jobs": 1})
             print(f"round {r + 1}: {peer}: {wall:.1f} s", flush=True)
-        speech = sum(media._duration(p) for p in (tmp / "corpus").glob("*.wav")) / 60
+        speech = sum(media.duration(p) for p in (tmp / "corpus").glob("*.wav")) / 60
         print(f"\n{args.files} utterances, {speech:.1f} min of audio; tiny.en int8, beam 5, batch 8; script {args.threads} threads, ours --cores {args.cores}")
         print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         print("\nmedians:")
