@@ -22,6 +22,7 @@ import json
 import shutil
 from pathlib import Path
 
+from firescribe.io import write_text
 from firescribe.store import REFS, STORE_DIR
 
 # per step: the shard outputs under results/work, and the steps' logs and benchmarks
@@ -88,15 +89,19 @@ def size(path: Path) -> int:
     return path.stat().st_size
 
 
-def prune(results: str | Path, shards: dict[str, list[str]], delete: bool) -> list[Path]:
-    """Print the orphans (and remove them where ``delete``); return them."""
+def prune(results: str | Path, shards: dict[str, list[str]], delete: bool, log_path: str | Path | None = None) -> list[Path]:
+    """Print the orphans (and remove them where ``delete``), and write the same lines to
+    ``log_path``; return them."""
     found = orphans(results, shards)
-    total = 0
+    lines, total = [], 0
     for path in found:
         total += size(path)
-        print(f"{'removed' if delete else 'orphan'}: {path}")
+        lines.append(f"{'removed' if delete else 'orphan'}: {path}")
         if delete:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     what = "removed" if delete else "no current shard uses them; `snakemake --cores 1 prune` removes them"
-    print(f"{len(found)} orphaned work files and store entries ({total / 2**20:.1f} MB): {what}" if found else "no orphaned work files")
+    lines.append(f"{len(found)} orphaned work files and store entries ({total / 2**20:.1f} MB): {what}" if found else "no orphaned work files")
+    print("\n".join(lines))
+    if log_path is not None:
+        write_text(str(log_path), "\n".join(lines) + "\n")
     return found
