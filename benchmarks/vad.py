@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -304,7 +305,10 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "alone").mkdir()
         print(f"1. the VAD alone ({args.speech_files} speech tracks, {args.nonspeech_seconds:.0f} s of each non-speech kind, one thread, CPU time of {args.repeat} rounds, the VADs taking turns):")
-        table = vad_alone(tmp / "alone", args.nonspeech_seconds, args.speech_files, args.repeat)
+        # one thread, as in a vad job (firescribe.vad.detect_files): numpy's BLAS too (else
+        # the filterbank's products spin every core, counted as CPU time)
+        with threadpool_limits(limits=1, user_api="blas"):
+            table = vad_alone(tmp / "alone", args.nonspeech_seconds, args.speech_files, args.repeat)
         print(table.T.to_string())
         for files, what in (("files", f"the {len(NON_SPEECH) + args.speech_files} files"), ("one file", "the same audio joined into one file")):
             ratio, cost = table[f"{files}: cpu x silero's (median of rounds)"], table[f"{files}: cpu s per audio hour (median)"]
