@@ -106,3 +106,20 @@ def test_the_vad_step_writes_silero_segments_without_loading_torch(tmp_path):
     assert len(segments) >= 2
     rows = [f"{sample}\t{a:.3f}\t{b:.3f}" for sample in ("talk", "again") for a, b in segments]
     assert tsv.read_text().splitlines() == ["sample\tstart\tend", *rows]
+
+
+def test_the_vad_step_runs_numpys_blas_at_one_thread_a_file():
+    """The step runs one file a thread; numpy's BLAS (FireRedVAD's filterbank products) must
+    not start the job's threads again inside each file (their spinning cost a 2-file job 25%
+    more CPU). Checked where a file is processed, with BLAS set to 2 threads before."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from firescribe.vad import detect_files
+
+    def blas_threads(_wav):
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert all(n == 2 for n in blas_threads(None)), "this numpy has no BLAS threadpoolctl can set"
+        found = detect_files({"a": "a.wav", "b": "b.wav"}, blas_threads, workers=2, describe=str)
+    assert found["a"] and all(n == 1 for threads in found.values() for n in threads)
