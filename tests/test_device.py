@@ -91,7 +91,8 @@ def test_no_tensor_is_made_on_a_device_the_engine_did_not_choose(loaded, clips):
         )
 
 
-@pytest.mark.parametrize("beam", [1, 3])
+# beam 3 (n-best, beam selection reordering the static cache) takes ~9 s a model: the slow tier
+@pytest.mark.parametrize("beam", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_the_static_decoder_step_gives_the_eager_tokens_and_scores(loaded, clips, beam):
     """The fixed-shape step (caches preallocated to max_len, written in place at a step tensor,
     self-attention over every slot under a mask, no row leaving the batch) that CUDA graphs
