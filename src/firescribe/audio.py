@@ -33,13 +33,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from typing import TYPE_CHECKING
 
 from firescribe.io import atomic_path, read_json, write_json
 from firescribe.pcm import SAMPLE_RATE, num_samples, open_pcm, to_float
-
-if TYPE_CHECKING:
-    from firescribe.store import Store
+from firescribe.store import Store, entry_key, media_identity, workflow_store
 
 log = logging.getLogger(__name__)
 
@@ -560,8 +557,6 @@ def extract_shard(
     workflow's, where ``audio_dir`` is ``results/work/audio/<shard>``) for the same media
     (path, size, mtime) and options is linked from there, not decoded again."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from firescribe.store import entry_key, media_identity, workflow_store
 
     if store == "workflow":
         store = workflow_store(audio_dir, depth=2)

@@ -356,11 +356,9 @@ class FireRedVad:
         official code's model sees the chunk (zeros past either end): in equal windows of at
         most WINDOW_FRAMES frames, each run with ``context`` frames of the chunk either side
         and those cut off."""
-        from firescribe.fireredvad_onnx import INPUT, MASK, from_blocks, to_blocks
+        from firescribe.fireredvad_onnx import BLOCK, INPUT, MASK, from_blocks, to_blocks
 
         found = [[] for _ in self.outputs]
-        from firescribe.fireredvad_onnx import BLOCK
-
         # equal windows (a 60 s file: 2 of 3,000 frames, not 4,000 and 2,000), each starting at
         # a multiple of the graph's BLOCK, as context is: each frame's sums in the same order
         windows = -(-len(fbank) // WINDOW_FRAMES)
