@@ -5,7 +5,7 @@
 #         --corpus--> corpus.tsv / corpus.parquet for the whole corpus
 #         --report--> figures and a per-file table for `snakemake --report report.html`
 #
-# Jobs are per shard: one long file, or many short ones (firescribe.shards), so that a
+# Jobs are per shard: one long file, or many short ones (firescribe.plumbing.shards), so that a
 # dataset of 10,000 short clips is tens of jobs, not 50,000; the ASR jobs of a shard decode
 # the units of all its files in length-sorted batches, with one model load a job.
 #
@@ -30,7 +30,7 @@ include: "rules/common.smk"
 rule all:
     input:
         # each shard's list of files; its transcripts results/transcripts/{sample}.{ext}
-        # are written beside it (firescribe.merge.transcripts_param)
+        # are written beside it (firescribe.steps.merge.transcripts_param)
         [merged_record(shard) for shard in SHARDS],
         "results/corpus.tsv",
         "results/corpus.parquet",

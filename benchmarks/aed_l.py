@@ -12,9 +12,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import official  # noqa: E402  tests/official.py: random-weight checkpoints in the official format
 
-from firescribe.fireredasr.loader import LoadedModel, load_model_dir  # noqa: E402
-from firescribe.fireredasr.ort import OnnxAed  # noqa: E402
-from firescribe.fireredasr.prepare import prepare  # noqa: E402
+from firescribe.engines.fireredasr.loader import LoadedModel, load_model_dir  # noqa: E402
+from firescribe.engines.fireredasr.ort import OnnxAed  # noqa: E402
+from firescribe.steps.prepare_model import prepare  # noqa: E402
 
 MODEL_DIR = ROOT / "benchmarks" / "out" / "random-aed-l"
 VARIANTS = ("fp32", "onnx-int8")  # torch fp32 on the released file; ONNX Runtime int8

@@ -63,7 +63,7 @@ finally:
 """
 
 LOAD_WHISPER = (
-    "from firescribe.backends.whisper import WhisperBackend; from firescribe.settings import default_settings;"
+    "from firescribe.engines.backends.whisper import WhisperBackend; from firescribe.settings import default_settings;"
     " WhisperBackend(default_settings().asr.options, threads=1)"
 )
 AED_VARIANTS = (("torch", "fp32"), ("torch", "int8"), ("onnxruntime", "fp32"), ("onnxruntime", "int8"))
@@ -73,7 +73,7 @@ def load_aed(model_dir: Path, prepared: Path, runtime: str, precision: str) -> s
     """Python that loads the FireRedASR-AED backend as an ASR job does."""
     section = {"model_dir": str(model_dir), "runtime": runtime, "precision": precision}
     return (
-        "import dataclasses; from firescribe.backends.fireredasr import FireRedAedBackend; from firescribe.settings import default_settings;"
+        "import dataclasses; from firescribe.engines.backends.fireredasr import FireRedAedBackend; from firescribe.settings import default_settings;"
         f" o = default_settings(backend='fireredasr-aed', fireredasr_aed={section!r}).asr.options;"
         + (f" o = dataclasses.replace(o, prepared_dir={str(prepared)!r});" if runtime == "onnxruntime" else "")
         + " FireRedAedBackend(o, threads=1)"
@@ -125,7 +125,7 @@ def model_loads(repeats: int) -> pd.DataFrame:
         walls = []
         for _ in range(repeats):
             t = time.monotonic()
-            subprocess.run([sys.executable, "-c", f"from firescribe.threads import pin_threads; pin_threads(1); {code}"], check=True, capture_output=True)
+            subprocess.run([sys.executable, "-c", f"from firescribe.plumbing.threads import pin_threads; pin_threads(1); {code}"], check=True, capture_output=True)
             walls.append(time.monotonic() - t)
         rows.append({"model": name, "load s (median)": sorted(walls)[len(walls) // 2], "runs": repeats})
     return pd.DataFrame(rows)
@@ -143,7 +143,7 @@ def extraction_cost(folder: Path, n: int, repeats: int) -> pd.DataFrame:
     the bare ffmpeg command extraction ran before the audio checks (in turn with it, file by
     file), and the checks alone, timed in-process on the same file (the track probe, the
     WAV header, the mix's level): their share of the extraction."""
-    from firescribe.audio import extract_audio, ffmpeg_input, level_db, pcm_output, probe_tracks, wav_shortfall
+    from firescribe.steps.extract import extract_audio, ffmpeg_input, level_db, pcm_output, probe_tracks, wav_shortfall
 
     sources = sorted(folder.glob("*.wav"))[:n]
     kinds = {"mono WAV": [], "stereo WAV": [], "stereo AAC MP4": []}

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support import media, official  # noqa: E402
 from support.settings import firered_options, whisper_options  # noqa: E402
 
-from firescribe.pcm import open_pcm, to_float  # noqa: E402
+from firescribe.plumbing.pcm import open_pcm, to_float  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 
@@ -43,8 +43,8 @@ def song(folder: Path) -> Path:
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    from firescribe.backends.fireredasr import FireRedAedBackend
-    from firescribe.backends.whisper import WhisperBackend
+    from firescribe.engines.backends.fireredasr import FireRedAedBackend
+    from firescribe.engines.backends.whisper import WhisperBackend
 
     tmp = Path(tempfile.mkdtemp(prefix="determinism-"))
     units = []

@@ -27,11 +27,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import official  # noqa: E402  (the official code, and checkpoint building)
 
-from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
-from firescribe.fireredasr.loader import load_model_dir  # noqa: E402
-from firescribe.fireredasr.ort import OnnxAed  # noqa: E402
-from firescribe.fireredasr.precision import to_precision  # noqa: E402
-from firescribe.fireredasr.prepare import prepare  # noqa: E402
+from firescribe.engines.fireredasr.beam_search import BeamParams  # noqa: E402
+from firescribe.engines.fireredasr.loader import load_model_dir  # noqa: E402
+from firescribe.engines.fireredasr.ort import OnnxAed  # noqa: E402
+from firescribe.engines.fireredasr.precision import to_precision  # noqa: E402
+from firescribe.steps.prepare_model import prepare  # noqa: E402
 
 
 def synth_audio(seconds: float, path: Path, seed: int = 0) -> np.ndarray:

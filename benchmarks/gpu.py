@@ -16,7 +16,7 @@ It prints three tables, each measured side by side in this one run:
    each precision, for ``--batches`` x ``--seconds`` s and 1 x ``--long`` s, beam 3,
    ``--tokens-per-second`` decoding steps per audio second (a random model never emits EOS:
    every engine decodes exactly that many steps), with peak GPU memory and the memory
-   model's prediction (``firescribe.fireredasr.memory``). Per precision, ours with each lever
+   model's prediction (``firescribe.engines.fireredasr.memory``). Per precision, ours with each lever
    of issue 28 (``--levers``): ``eager`` (today's decoder, features by kaldi-native-fbank on
    the CPU), ``static`` (the fixed-shape step), ``graph`` (that step as a CUDA graph),
    ``graph+feats`` (and the filterbank in torch on the device). Each engine runs all its
@@ -57,10 +57,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from fireredasr_engine import synth_audio  # noqa: E402
 from support import official  # noqa: E402  (the official code, and checkpoint building)
 
-from firescribe.fireredasr.beam_search import BeamParams  # noqa: E402
-from firescribe.fireredasr.loader import LoadedModel, load_model_dir  # noqa: E402
-from firescribe.fireredasr.memory import unit_bytes  # noqa: E402
-from firescribe.fireredasr.precision import DTYPES, to_precision  # noqa: E402
+from firescribe.engines.fireredasr.beam_search import BeamParams  # noqa: E402
+from firescribe.engines.fireredasr.loader import LoadedModel, load_model_dir  # noqa: E402
+from firescribe.engines.fireredasr.memory import unit_bytes  # noqa: E402
+from firescribe.engines.fireredasr.precision import DTYPES, to_precision  # noqa: E402
 
 LEVERS = ("eager", "static", "graph", "graph+feats")
 

@@ -1,8 +1,8 @@
-"""What the guard (firescribe.guard) costs: when nothing trips, and when a unit is re-decoded.
+"""What the guard (firescribe.text.guard) costs: when nothing trips, and when a unit is re-decoded.
 
 1. Nothing trips: whisper tiny.en int8 on a talk with pauses, the ASR step's own code
    (transcribe_chunk) with the guard off and on, in turns (``--repeats`` rounds); and the time
-   of the checks themselves (firescribe.guard.trips over every unit's text), as a share of the
+   of the checks themselves (firescribe.text.guard.trips over every unit's text), as a share of the
    ASR time. The wall-clock difference is within the machine's noise; the checks' own time is
    the figure.
 2. A unit trips: the time to decode it and to re-decode it, for whisper (20 s of brown noise:
@@ -33,13 +33,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support import media  # noqa: E402
 from support import official  # noqa: E402
 
-from firescribe.asr import transcribe_chunk  # noqa: E402
-from firescribe.pcm import open_pcm, to_float  # noqa: E402
-from firescribe.backends.fireredasr import FireRedAedBackend  # noqa: E402
-from firescribe.backends.whisper import WhisperBackend  # noqa: E402
-from firescribe.guard import trips  # noqa: E402
-from firescribe.plan import file_plan, plan_audio  # noqa: E402
-from firescribe.silero import detect_speech  # noqa: E402
+from firescribe.steps.asr import transcribe_chunk  # noqa: E402
+from firescribe.plumbing.pcm import open_pcm, to_float  # noqa: E402
+from firescribe.engines.backends.fireredasr import FireRedAedBackend  # noqa: E402
+from firescribe.engines.backends.whisper import WhisperBackend  # noqa: E402
+from firescribe.text.guard import trips  # noqa: E402
+from firescribe.steps.plan import file_plan, plan_audio  # noqa: E402
+from firescribe.engines.silero import detect_speech  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 from support.settings import firered_options  # noqa: E402
 

@@ -11,7 +11,7 @@ The workflow runs twice with your config (OUT/without: no hotwords at all; OUT/w
 list given and the sheet's per-file lists), then this prints and writes OUT/hotword_recall.tsv:
 per run, how many occurrences of the hotwords in the references the transcripts hold
 (recall), how many they add beyond the references (false alarms), and the error rate (WER
-for English, CER for Chinese; firescribe.accuracy).
+for English, CER for Chinese; firescribe.text.accuracy).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from firescribe.accuracy import hotword_score, score, total  # noqa: E402
-from firescribe.hotwords import combine, read_hotwords  # noqa: E402
-from firescribe.samples import SAMPLE_COLUMNS, read_sample_sheet  # noqa: E402
+from firescribe.text.accuracy import hotword_score, score, total  # noqa: E402
+from firescribe.text.hotwords import combine, read_hotwords  # noqa: E402
+from firescribe.plumbing.samples import SAMPLE_COLUMNS, read_sample_sheet  # noqa: E402
 
 
 def run_workflow(work: Path, sheet: pd.DataFrame, hotwords: str | None, configfiles: list[str], cores: str) -> None:

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 STEP = {
-    "extract": "from firescribe.audio import extract_audio; extract_audio({src!r}, {wav!r}, {info!r})",
-    "vad": "from firescribe.settings import default_settings; from firescribe.vad import run_vad; run_vad('silero', {{'talk': {wav!r}}}, {tsv!r}, default_settings().vad)",
+    "extract": "from firescribe.steps.extract import extract_audio; extract_audio({src!r}, {wav!r}, {info!r})",
+    "vad": "from firescribe.settings import default_settings; from firescribe.steps.vad import run_vad; run_vad('silero', {{'talk': {wav!r}}}, {tsv!r}, default_settings().vad)",
 }
 
 

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import media  # noqa: E402
 
-from firescribe.accuracy import score, total  # noqa: E402
+from firescribe.text.accuracy import score, total  # noqa: E402
 
 PEER = r"""
 import json, sys, time

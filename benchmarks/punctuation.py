@@ -2,7 +2,7 @@
 (chinese-lert-base's size: 12 layers, 768 wide; the vocabulary holds the text's characters,
 and a lookup costs the same in a larger one), punctuating the
 official example text (nopunc.txt, unpunctuated Mandarin ASR output) as the merge step does
-(firescribe.punctuation.punctuate_segments: length-sorted batches). Prints characters per second and the seconds one hour of Mandarin speech costs
+(firescribe.text.punctuation.punctuate_segments: length-sorted batches). Prints characters per second and the seconds one hour of Mandarin speech costs
 (at 5.2 characters per second of speech, Pellegrino et al. 2011).
 
     python benchmarks/punctuation.py --lines 800 --threads 2
@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from support import punc_official  # noqa: E402
 
-from firescribe.punctuation import FireRedPunc, PunctuationParams, punctuate_segments  # noqa: E402
-from firescribe.threads import pin_threads  # noqa: E402
+from firescribe.text.punctuation import FireRedPunc, PunctuationParams, punctuate_segments  # noqa: E402
+from firescribe.plumbing.threads import pin_threads  # noqa: E402
 
 CHARS_PER_SPEECH_S = 5.2  # Mandarin syllables (characters) per second of speech
 
@@ -75,10 +75,10 @@ def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
     import cue_units
     from support import media
 
-    from firescribe.pcm import open_pcm
-    from firescribe.plan import plan_audio
+    from firescribe.plumbing.pcm import open_pcm
+    from firescribe.steps.plan import plan_audio
     from firescribe.settings import default_settings
-    from firescribe.silero import detect_speech
+    from firescribe.engines.silero import detect_speech
 
     loaded, variants = aed_l.load(["onnx-int8"], threads)
     model = variants["onnx-int8"]

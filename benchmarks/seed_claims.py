@@ -44,11 +44,11 @@ import torch
 import aed_l
 from support import media, official
 
-from firescribe.pcm import open_pcm, read_span
-from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.plan import make_batches, plan_audio, unit_seconds
+from firescribe.plumbing.pcm import open_pcm, read_span
+from firescribe.engines.fireredasr.beam_search import BeamParams
+from firescribe.steps.plan import make_batches, plan_audio, unit_seconds
 from firescribe.settings import default_settings
-from firescribe.silero import VadParams, detect_speech
+from firescribe.engines.silero import VadParams, detect_speech
 
 BEAM = 3
 TOKENS_PER_S = 4.0

@@ -24,7 +24,7 @@ import dataclasses, sys, warnings
 warnings.filterwarnings("ignore")
 import numpy as np, torch
 torch.set_num_threads(1)
-from firescribe.backends.fireredasr import FireRedAedBackend
+from firescribe.engines.backends.fireredasr import FireRedAedBackend
 from firescribe.settings import default_settings
 model_dir, variant, prepared = sys.argv[1:4]
 runtime, precision = ("onnxruntime", variant[5:]) if variant.startswith("onnx-") else ("torch", variant)

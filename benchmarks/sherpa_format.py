@@ -31,10 +31,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from firescribe.fireredasr import decoder  # its attend, as patched while exporting
-from firescribe.fireredasr.export import EncoderGraph, _export, onnx_algorithms, save_with_external_data
-from firescribe.fireredasr.features import read_cmvn
-from firescribe.fireredasr.model import FireRedAed
+from firescribe.engines.fireredasr import decoder  # its attend, as patched while exporting
+from firescribe.engines.fireredasr.export import EncoderGraph, _export, onnx_algorithms, save_with_external_data
+from firescribe.engines.fireredasr.features import read_cmvn
+from firescribe.engines.fireredasr.model import FireRedAed
 
 MAX_LEN = 1024  # decoder self-attention cache length of sherpa-onnx's released FireRedASR-AED-L
 ENCODER, DECODER, TOKENS = "encoder.onnx", "decoder.onnx", "tokens.txt"

@@ -26,7 +26,7 @@ import aed_l
 import sherpa_format
 from fireredasr_engine import synth_audio
 
-from firescribe.fireredasr.beam_search import BeamParams
+from firescribe.engines.fireredasr.beam_search import BeamParams
 
 OUT = aed_l.MODEL_DIR.parent
 SHERPA = {"sherpa fp32": OUT / "sherpa-aed-l" / "fp32", "sherpa int8": OUT / "sherpa-aed-l" / "int8"}

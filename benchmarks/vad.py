@@ -49,8 +49,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from dataset import run_ours  # noqa: E402
 from support import media  # noqa: E402
 
-from firescribe.accuracy import score, total  # noqa: E402
-from firescribe.pcm import SAMPLE_RATE, open_pcm  # noqa: E402
+from firescribe.text.accuracy import score, total  # noqa: E402
+from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -130,11 +130,11 @@ def detector(name: str):
     """``pcm -> [(start, end)]`` of the segments a VAD would have transcribed, one thread."""
     settings = default_settings()
     if name == "silero":
-        from firescribe.silero import detect_speech, silero_session
+        from firescribe.engines.silero import detect_speech, silero_session
 
         session = silero_session()
         return lambda pcm: detect_speech(pcm, settings.vad, session)
-    from firescribe.fireredvad import FireRedVad  # one thread
+    from firescribe.engines.fireredvad import FireRedVad  # one thread
 
     model = FireRedVad(dataclasses.replace(settings.fireredvad, events=name.endswith("events")))
     return lambda pcm: [(a, b) for a, b, label in model.detect(pcm)[0] if label == "speech"]
@@ -199,7 +199,7 @@ def stages(pcm: np.ndarray, repeat: int) -> pd.DataFrame:
     (the VAD, and both models with events), the post-processing (``detect`` on probabilities
     computed before), the whole ``detect``, and
     silero's whole cost beside them; CPU s per audio hour, median of ``repeat`` rounds."""
-    from firescribe.fireredvad import FireRedVad, fbank_chunks
+    from firescribe.engines.fireredvad import FireRedVad, fbank_chunks
 
     settings, hours = default_settings(), len(pcm) / SAMPLE_RATE / 3600
     silero = detector("silero")
@@ -305,7 +305,7 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "alone").mkdir()
         print(f"1. the VAD alone ({args.speech_files} speech tracks, {args.nonspeech_seconds:.0f} s of each non-speech kind, one thread, CPU time of {args.repeat} rounds, the VADs taking turns):")
-        # one thread, as in a vad job (firescribe.vad.detect_files): numpy's BLAS too (else
+        # one thread, as in a vad job (firescribe.steps.vad.detect_files): numpy's BLAS too (else
         # the filterbank's products spin every core, counted as CPU time)
         with threadpool_limits(limits=1, user_api="blas"):
             table = vad_alone(tmp / "alone", args.nonspeech_seconds, args.speech_files, args.repeat)

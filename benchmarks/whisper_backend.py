@@ -10,7 +10,7 @@ clips through BatchedInferencePipeline (firescribe's whisper backend); also with
 ``plan.stitch: false`` (contiguous units across pauses up to 3 s). Theirs:
 ``BatchedInferencePipeline.transcribe`` on the whole audio with its own built-in VAD and
 chunking. Times exclude model loading (the same for both); ours includes VAD and planning.
-Word error rate against the known text (firescribe.accuracy). Each pipeline runs
+Word error rate against the known text (firescribe.text.accuracy). Each pipeline runs
 ``--repeats`` times, the pipelines taking turns (same text each time, checked); the table
 gives the fastest and the median wall time. The media are
 the same on every run of this script (tests/media.py synthesizes deterministically).
@@ -35,13 +35,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import media  # noqa: E402
 
-from firescribe.accuracy import score  # noqa: E402
-from firescribe.asr import transcribe_chunk  # noqa: E402
-from firescribe.audio import extract_audio  # noqa: E402
-from firescribe.pcm import SAMPLE_RATE, open_pcm, to_float  # noqa: E402
-from firescribe.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
-from firescribe.plan import file_plan, plan_audio  # noqa: E402
-from firescribe.silero import detect_speech  # noqa: E402
+from firescribe.text.accuracy import score  # noqa: E402
+from firescribe.steps.asr import transcribe_chunk  # noqa: E402
+from firescribe.steps.extract import extract_audio  # noqa: E402
+from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm, to_float  # noqa: E402
+from firescribe.engines.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
+from firescribe.steps.plan import file_plan, plan_audio  # noqa: E402
+from firescribe.engines.silero import detect_speech  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
 
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import media  # noqa: E402
 
-from firescribe.accuracy import hotword_score, score, total  # noqa: E402
+from firescribe.text.accuracy import hotword_score, score, total  # noqa: E402
 
 TERMS = [
     "Firescribe", "Snakemake", "Xiaoming Zhang", "Kubernetes", "Qwen", "vLLM", "Hangzhou", "FireRedASR",
@@ -70,8 +70,8 @@ def main() -> None:
 
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    from firescribe.pcm import open_pcm, to_float
-    from firescribe.backends.whisper import resolve_model
+    from firescribe.plumbing.pcm import open_pcm, to_float
+    from firescribe.engines.backends.whisper import resolve_model
 
     model = WhisperModel(resolve_model("bundled:tiny.en"), device="cpu", compute_type="int8", cpu_threads=args.threads)
     pipeline = BatchedInferencePipeline(model)

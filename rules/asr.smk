@@ -9,7 +9,7 @@ rule model_info:
     conda:
         "../envs/firescribe.yaml"
     params:
-        # the backend's options, less those that weigh hotwords (firescribe.params)
+        # the backend's options, less those that weigh hotwords (firescribe.plumbing.params)
         options=SETTINGS.asr.model_params(),
     script:
         "../scripts/model_info.py"

@@ -4,15 +4,15 @@ from dataclasses import asdict
 from snakemake.utils import min_version, validate
 
 from firescribe.console import set_strict
-from firescribe.gpu import is_gpu_chunk
-from firescribe.merge import (
+from firescribe.plumbing.gpu import is_gpu_chunk
+from firescribe.steps.merge import (
     FORMATS,
     forget_incomplete_merge,
     merged_record,
     transcript_paths,
     transcripts_param,
 )
-from firescribe.shards import FILE_WORKERS, make_shards
+from firescribe.plumbing.shards import FILE_WORKERS, make_shards
 from firescribe.settings import (
     FIREREDASR_VARIANTS,
     PREPARED_DIR,
@@ -28,7 +28,7 @@ min_version("9.0")
 # the config and fills in every default (the one place they live), then the input, the
 # hotword lists and every model folder the run uses are checked: a run that
 # cannot work stops here, before any job, with one line per problem (and the command that
-# gets a missing model). SAMPLES: the sample table (firescribe.samples).
+# gets a missing model). SAMPLES: the sample table (firescribe.plumbing.samples).
 from firescribe.preflight import (
     check_options,
     coerce_config_strings,
@@ -54,7 +54,7 @@ SETTINGS = Settings.from_config(
 set_strict(SETTINGS.strict)
 
 # the files each job of extract, vad, plan and merge serves: many short files, or one long
-# one (firescribe.shards); a shard is named after its first file
+# one (firescribe.plumbing.shards); a shard is named after its first file
 SHARDS = make_shards(SAMPLES, SETTINGS.shards)
 
 
@@ -80,7 +80,7 @@ def media_paths(wildcards):
 
 
 def sample_language(wildcards):
-    """The shard's language (its files share it: firescribe.shards.context_key)."""
+    """The shard's language (its files share it: firescribe.plumbing.shards.context_key)."""
     lang = SAMPLE_INFO["language"][members(wildcards)[0]]
     return lang if isinstance(lang, str) and lang else SETTINGS.language
 
@@ -124,7 +124,7 @@ def gpu_job(wildcards):
 
 def released_model_files(wildcards):
     """The released FireRedASR-AED files a prepared variant is made from."""
-    from firescribe.fireredasr.loader import MODEL_FILES
+    from firescribe.engines.fireredasr.loader import MODEL_FILES
 
     model_dir = config["fireredasr_aed"]["model_dir"]
     return [f"{model_dir}/{name}" for name in MODEL_FILES]
@@ -137,7 +137,7 @@ def prepared_model_input(wildcards):
 
 def punctuation_model_files(wildcards):
     """The released FireRedPunc files the merge step reads, when it punctuates."""
-    from firescribe.punctuation import MODEL_FILES
+    from firescribe.text.punctuation import MODEL_FILES
 
     model_dir = SETTINGS.punctuation.model_dir
     return (

@@ -1,11 +1,11 @@
 rule orphans:
     """List the work files, logs, benchmarks and per-file store entries no current shard
-    uses (firescribe.prune): `snakemake --cores 1 orphans`. Nothing is removed."""
+    uses (firescribe.steps.prune): `snakemake --cores 1 orphans`. Nothing is removed."""
     log:
         "results/logs/orphans.log",
     localrule: True
     run:
-        from firescribe.prune import prune
+        from firescribe.steps.prune import prune
 
         prune("results", SHARDS, delete=False, log_path=log[0])
 
@@ -16,6 +16,6 @@ rule prune:
         "results/logs/prune.log",
     localrule: True
     run:
-        from firescribe.prune import prune
+        from firescribe.steps.prune import prune
 
         prune("results", SHARDS, delete=True, log_path=log[0])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from firescribe.accuracy import score, tokens, total
+from firescribe.text.accuracy import score, tokens, total
 
 TEXTS = [
     "今天天气很好，我们去公园散步吧！",

@@ -8,9 +8,9 @@ import json
 import pytest
 import yaml
 
-from firescribe.chinese import SCRIPTS, ChineseParams, convert_doc, convert_numbers, convert_segment, numbers_in, realign, replace_spans, script_converter
-from firescribe.cues import CueParams
-from firescribe.merge import merge_transcript, write_outputs
+from firescribe.text.chinese import SCRIPTS, ChineseParams, convert_doc, convert_numbers, convert_segment, numbers_in, realign, replace_spans, script_converter
+from firescribe.text.cues import CueParams
+from firescribe.steps.merge import merge_transcript, write_outputs
 from firescribe.settings import SCHEMA, default_settings
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from support import media
 from support.workflow import file_units, snakemake, vad_segments, wav_of
-from firescribe.accuracy import score
-from firescribe.pcm import open_pcm, to_float
-from firescribe.backends.whisper import resolve_model
+from firescribe.text.accuracy import score
+from firescribe.plumbing.pcm import open_pcm, to_float
+from firescribe.engines.backends.whisper import resolve_model
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 

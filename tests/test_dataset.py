@@ -16,7 +16,7 @@ from support import media
 from support.corpora import copy_project
 from support.workflow import planned_jobs, snakemake
 
-from firescribe.accuracy import score, total
+from firescribe.text.accuracy import score, total
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
@@ -101,7 +101,7 @@ def test_accuracy_as_one_file_at_a_time(dataset, packed):
     one file a call (same model, compute type, beam, batch)."""
     from faster_whisper import BatchedInferencePipeline, WhisperModel, decode_audio
 
-    from firescribe.backends.whisper import resolve_model
+    from firescribe.engines.backends.whisper import resolve_model
 
     model = WhisperModel(resolve_model("bundled:tiny.en"), device="cpu", compute_type="int8", cpu_threads=2, num_workers=1)
     pipeline = BatchedInferencePipeline(model)
@@ -128,7 +128,7 @@ def test_a_bad_file_fails_alone(dataset):
 
 
 def test_report_shares_each_asr_job_among_its_files(dataset):
-    from firescribe.report import asr_seconds
+    from firescribe.steps.report import asr_seconds
 
     res = dataset["results"]
     jobs = sum(float(pd.read_csv(f, sep="\t")["s"].sum()) for f in (res / "benchmarks" / "asr").rglob("*.tsv"))

@@ -1,4 +1,4 @@
-"""Adding a file costs that file's work (firescribe.store): a finished corpus of two files
+"""Adding a file costs that file's work (firescribe.plumbing.store): a finished corpus of two files
 and one file more is one file's extraction, VAD and decoding, though the shard regroups;
 a changed media file or an option that shapes ASR is done again; the old shard's work
 files are listed and removed by `snakemake orphans` / `snakemake prune`."""
@@ -13,7 +13,7 @@ import pytest
 
 from support import media
 from support.workflow import planned_jobs, shard_of, snakemake
-from firescribe.shards import _unit_hash
+from firescribe.plumbing.shards import _unit_hash
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from support import official
-from firescribe.pcm import open_pcm, to_float
-from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.fireredasr.loader import load_model_dir
+from firescribe.plumbing.pcm import open_pcm, to_float
+from firescribe.engines.fireredasr.beam_search import BeamParams
+from firescribe.engines.fireredasr.loader import load_model_dir
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 
@@ -77,7 +77,7 @@ def test_ctc_alignment_and_token_times_match_official(setup):
 
     from fireredasr2.models.module.ctc import CTC
 
-    from firescribe.fireredasr.align import forced_align, token_times
+    from firescribe.engines.fireredasr.align import forced_align, token_times
 
     ours, _, feats, lengths = setup
     hyps = ours.model.transcribe(feats, lengths, PARAMS[1])
@@ -105,7 +105,7 @@ def test_ctc_alignment_and_token_times_match_official(setup):
 
 
 def test_pieces_merge_into_words_with_their_times_and_confidence():
-    from firescribe.fireredasr.align import shifted, words
+    from firescribe.engines.fireredasr.align import shifted, words
 
     pieces = ["\u2581he", "llo", "\u2581wor", "ld", "你", "好", "\u2581ok", "1"]
     starts, ends = [0.1, 0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5], [0.3, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 2.0]

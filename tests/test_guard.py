@@ -1,4 +1,4 @@
-"""The guard on every ASR unit (firescribe.guard): its rules, and its remedies on real models:
+"""The guard on every ASR unit (firescribe.text.guard): its rules, and its remedies on real models:
 a random-weight FireRedASR-AED that loops (as the official code does on it) and whisper
 tiny.en writing text on noise and tones."""
 
@@ -12,9 +12,9 @@ import pytest
 
 from support import media
 from support import official
-from firescribe.asr import transcribe_chunk
-from firescribe.plan import file_plan
-from firescribe.guard import (
+from firescribe.steps.asr import transcribe_chunk
+from firescribe.steps.plan import file_plan
+from firescribe.text.guard import (
     GuardParams,
     ReadableParams,
     compression_ratio,
@@ -119,7 +119,7 @@ def talk(tmp_path_factory):
 
 @pytest.mark.media_tools
 def test_whisper_text_on_noise_is_caught_and_speech_untouched(talk):
-    from firescribe.backends.whisper import WhisperBackend
+    from firescribe.engines.backends.whisper import WhisperBackend
 
     backend = WhisperBackend(whisper_options(), threads=2)
     off = transcribe_chunk(backend, talk["wavs"], talk["plan"], 0, "en", 240.0, OFF)
@@ -135,7 +135,7 @@ def test_whisper_text_on_noise_is_caught_and_speech_untouched(talk):
 
 @pytest.mark.media_tools
 def test_fireredasr_loop_is_redecoded_then_cut(talk):
-    from firescribe.backends.fireredasr import FireRedAedBackend
+    from firescribe.engines.backends.fireredasr import FireRedAedBackend
 
     model_dir = official.make_model_dir(talk["root"] / "model")
     backend = FireRedAedBackend(firered_options(model_dir), threads=2)

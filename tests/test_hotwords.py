@@ -18,11 +18,11 @@ import torch
 
 from support import media, official
 from support.settings import firered_options, whisper_options
-from firescribe.fireredasr.beam_search import BeamParams, beam_search
-from firescribe.fireredasr.context import ROOT, ContextGraph
-from firescribe.fireredasr.loader import load_model_dir
-from firescribe.fireredasr.tokenizer import TextTokenizer, TokenDict
-from firescribe.hotwords import Hotword, HotwordsError, checksum, combine, load_hotwords, read_hotwords
+from firescribe.engines.fireredasr.beam_search import BeamParams, beam_search
+from firescribe.engines.fireredasr.context import ROOT, ContextGraph
+from firescribe.engines.fireredasr.loader import load_model_dir
+from firescribe.engines.fireredasr.tokenizer import TextTokenizer, TokenDict
+from firescribe.text.hotwords import Hotword, HotwordsError, checksum, combine, load_hotwords, read_hotwords
 
 # ---------------------------------------------------------------- list files
 
@@ -219,8 +219,8 @@ def test_only_completed_hotwords_keep_their_bonus(model):
 
 
 def test_torch_and_onnx_runtime_give_the_same_tokens_with_hotwords(model, tmp_path):
-    from firescribe.fireredasr.ort import OnnxAed
-    from firescribe.fireredasr.prepare import prepare, read_manifest
+    from firescribe.engines.fireredasr.ort import OnnxAed
+    from firescribe.steps.prepare_model import prepare, read_manifest
 
     loaded, enc, mask = model
     prepare(loaded.model_dir, tmp_path / "onnx", "onnxruntime-fp32")
@@ -239,7 +239,7 @@ def test_torch_and_onnx_runtime_give_the_same_tokens_with_hotwords(model, tmp_pa
 
 
 def test_the_backend_skips_hotwords_outside_the_vocabulary(spm_dir, caplog):
-    from firescribe.backends.fireredasr import FireRedAedBackend
+    from firescribe.engines.backends.fireredasr import FireRedAedBackend
 
     options = firered_options(spm_dir, decode_max_len=5)
     hotwords = [Hotword("丁七"), Hotword("Snakemake"), Hotword("カタカナ"), Hotword("丁", 0.0)]
@@ -269,8 +269,8 @@ def test_whisper_spells_the_hotwords_it_is_given(tmp_path):
     """tiny.en (a trained model) on synthesized speech, batched as the workflow runs it: with
     the hotwords as its prompt it spells most of the names it misheard without them, and
     writes none of them into sentences that do not say them."""
-    from firescribe.pcm import open_pcm, to_float
-    from firescribe.backends.whisper import WhisperBackend
+    from firescribe.plumbing.pcm import open_pcm, to_float
+    from firescribe.engines.backends.whisper import WhisperBackend
 
     audio = []
     for i, sentence in enumerate(SAID + media.SENTENCES[:3]):
@@ -289,7 +289,7 @@ def test_whisper_spells_the_hotwords_it_is_given(tmp_path):
 
 
 def test_occurrences_and_hotword_score():
-    from firescribe.accuracy import hotword_score, occurrences
+    from firescribe.text.accuracy import hotword_score, occurrences
 
     assert occurrences("火山引擎", "我们用火山 引擎，还有火山引擎。") == 2
     assert occurrences("Qwen", "the QWEN model, qwen2 and Qwen.") == 2  # whole words only
@@ -330,7 +330,7 @@ def test_the_recall_script_measures_the_gain_on_a_users_sheet(tmp_path):
 def test_the_example_list_is_one_whisper_takes_as_it_is():
     """The demo runs whisper, which has no per-word weights: the example list (the README's
     and docs/hotwords.md's recipe) gives none, so it earns no warning that they do not apply."""
-    from firescribe.hotwords import read_hotwords
+    from firescribe.text.hotwords import read_hotwords
     from support.workflow import REPO
 
     words = read_hotwords(str(REPO / "example" / "hotwords.txt"))

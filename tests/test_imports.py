@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "firescribe"
@@ -78,8 +79,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_is_read_from_the_source():
     graph = import_graph()
     assert "firescribe.settings" in graph["firescribe.preflight"]  # module level
-    assert "firescribe.vad" in graph["firescribe.preflight"]  # inside a function
-    assert "firescribe.fireredasr.loader" in graph["firescribe.fireredvad"]  # a subpackage's module
+    assert "firescribe.steps.vad" in graph["firescribe.preflight"]  # inside a function
+    assert "firescribe.engines.fireredasr.loader" in graph["firescribe.engines.fireredvad"]  # a subpackage's module
 
 
 def test_cycles_are_found():
@@ -91,26 +92,81 @@ def test_no_module_imports_one_that_imports_it_back():
     assert cycles(import_graph()) == []
 
 
-def test_the_map_in_development_md_has_every_module_and_marks_those_scripts_import():
-    """docs/development.md's "where things are" lists every top-level module and subpackage,
-    and italicises exactly the modules a script imports (their names must not change: a moved
-    module means an edited script, and every finished corpus re-runs)."""
+def script_imports() -> set[str]:
+    """The firescribe modules scripts/*.py import (``from firescribe.x import ...``)."""
+    found = set()
+    for script in (PACKAGE.parents[1] / "scripts").glob("*.py"):
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("firescribe."):
+                found.add(node.module)
+    return found
+
+
+def test_the_map_in_development_md_lists_every_module():
+    """docs/development.md's "where things are" names every module of the package (a
+    subpackage of the engines by its folder), by its path under src/firescribe/."""
     import re
 
     doc = (PACKAGE.parents[1] / "docs" / "development.md").read_text(encoding="utf-8")
     section = doc.split("### Where things are in `src/firescribe/`")[1].split("\n## ")[0]
-    listed, italic = set(), set()
+    listed = set()
     for row in section.splitlines():
         if row.startswith("| ") and not row.startswith("| module"):
-            cell = row.split("|")[1]
-            listed |= set(re.findall(r"`([^`]+)`", cell))
-            italic |= set(re.findall(r"\*`([^`]+)`\*", cell))
-    top = {p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"} | {f"{p.name}/" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
-    assert top - listed == set(), "modules missing from docs/development.md's map"
-    scripts = PACKAGE.parents[1] / "scripts"
-    imported_by_scripts = set()
-    for script in scripts.glob("*.py"):
-        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("firescribe."):
-                imported_by_scripts.add(node.module.removeprefix("firescribe.").replace(".", "/") + ".py")
-    assert italic == imported_by_scripts
+            listed |= set(re.findall(r"`([^`]+)`", row.split("|")[1]))
+    folders = {f"{p.parent.relative_to(PACKAGE)}/" for p in PACKAGE.glob("engines/*/__init__.py")}
+    modules = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if not any(str(p.relative_to(PACKAGE)).startswith(f) for f in folders)}
+    modules -= {"__init__.py", "steps/__init__.py", "engines/__init__.py", "plumbing/__init__.py"}
+    assert modules | folders == listed
+
+
+def test_every_script_import_is_a_module_or_a_script_name_of_one():
+    """The scripts stay byte-identical (an edited script re-runs every finished corpus), so
+    each name they import is a module, or an entry of firescribe.SCRIPT_NAMES naming one; the
+    table has no entry the scripts do not use, and none shadows a module file."""
+    import importlib.util
+
+    from firescribe import SCRIPT_NAMES
+
+    modules = set(import_graph())
+    imports = script_imports()
+    assert imports <= modules | set(SCRIPT_NAMES)
+    used = imports | {name.rsplit(".", 1)[0] for name in imports}  # a dotted name's parent too
+    assert set(SCRIPT_NAMES) <= used, "an entry no script imports"
+    assert not set(SCRIPT_NAMES) & modules, "an entry that is also a module file"
+    assert set(SCRIPT_NAMES.values()) <= modules
+    assert all(importlib.util.find_spec(target) is not None for target in SCRIPT_NAMES.values())
+
+
+def test_a_script_name_is_the_module_itself():
+    """Importing ``firescribe.audio`` gives firescribe.steps.extract itself (one module, one
+    state: a test's monkeypatch on one is seen through the other), keeping its own spec."""
+    import importlib
+
+    import firescribe.audio
+    import firescribe.steps.extract
+    from firescribe.fireredasr.prepare import prepare
+    from firescribe.steps.prepare_model import prepare as prepared
+
+    assert firescribe.audio is firescribe.steps.extract
+    assert firescribe.audio.__spec__.name == "firescribe.steps.extract"
+    assert importlib.import_module("firescribe.fireredasr") is importlib.import_module("firescribe.engines.fireredasr")
+    assert prepare is prepared
+
+
+def test_only_scripts_import_the_old_names():
+    """Code, tests, benchmarks and rules import the grouped names (and patch ``"a.b.name"``
+    paths by them); the old names are the scripts'. (Transcripts name the engine
+    ``firescribe.fireredasr``: a label, not an import.)"""
+    from firescribe import SCRIPT_NAMES
+
+    repo = PACKAGE.parents[1]
+    old = "|".join(re.escape(name) for name in sorted(SCRIPT_NAMES, key=len, reverse=True))
+    imports = re.compile(rf"^\s*(?:from|import)\s+({old})(?![\w.])", re.M)
+    patches = re.compile(rf"[\"']({old})\.\w+[\"']")
+    found = []
+    for f in [*PACKAGE.rglob("*.py"), *(repo / "tests").rglob("*.py"), *(repo / "benchmarks").glob("*.py"), *(repo / "rules").glob("*.smk"), repo / "Snakefile"]:
+        if f.resolve() in (Path(__file__).resolve(), PACKAGE / "__init__.py"):  # this test, the table
+            continue
+        text = f.read_text(encoding="utf-8")
+        found += [f"{f.relative_to(repo)}: {m.group(1)}" for p in (imports, patches) for m in p.finditer(text)]
+    assert found == []

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from firescribe.io import current_umask, write_text
+from firescribe.plumbing.io import current_umask, write_text
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])

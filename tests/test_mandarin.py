@@ -21,9 +21,9 @@ import pandas as pd
 import pysubs2
 import pytest
 
-from firescribe.accuracy import score, total
-from firescribe.backends.whisper import BUNDLED_BASE, resolve_model
-from firescribe.cues import CueParams
+from firescribe.text.accuracy import score, total
+from firescribe.engines.backends.whisper import BUNDLED_BASE, resolve_model
+from firescribe.text.cues import CueParams
 from firescribe.settings import default_settings
 from support import zh_clips
 from support.workflow import planned_jobs, snakemake

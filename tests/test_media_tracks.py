@@ -12,7 +12,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from firescribe.audio import extract_audio, ffmpeg_input, pcm_output
+from firescribe.steps.extract import extract_audio, ffmpeg_input, pcm_output
 from support import media
 from support.workflow import snakemake
 
@@ -196,7 +196,7 @@ def test_an_ordinary_track_decodes_to_the_bytes_it_always_did(made, tmp_path, na
 
 
 def test_choosing_among_tracks():
-    from firescribe.audio import AudioTrack, choose_track
+    from firescribe.steps.extract import AudioTrack, choose_track
 
     def tracks(*specs):
         return [AudioTrack(i, lang, "aac", 2, default, 0.0, speech) for i, (lang, default, speech) in enumerate(specs)]
@@ -243,7 +243,7 @@ def test_every_track_as_outputs_of_its_own(made, tmp_path):
 def test_a_quiet_mix_of_cancelling_channels_and_wav_headers(made, tmp_path):
     """A quiet recording whose channels cancel (the mix at -97 dB, the channels at -49 dB) is
     taken from one channel; a WAV's track is read from its header, its cut noted."""
-    from firescribe.audio import probe_tracks, wav_header
+    from firescribe.steps.extract import probe_tracks, wav_header
 
     quiet = tmp_path / "quiet.wav"
     sox(str(made["src"] / "speech.wav"), "-c", "2", str(quiet), "remix", "1", "1i", "vol", "0.05")

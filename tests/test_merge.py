@@ -7,9 +7,9 @@ import pandas as pd
 import pysubs2
 import pytest
 
-from firescribe.loudness import Loudness
-from firescribe.cues import pause_breaks, snap_to_speech, words_to_cues, wrap
-from firescribe.merge import segments_tsv
+from firescribe.plumbing.loudness import Loudness
+from firescribe.text.cues import pause_breaks, snap_to_speech, words_to_cues, wrap
+from firescribe.steps.merge import segments_tsv
 from firescribe.settings import default_settings
 
 DEFAULT = default_settings().subtitles
@@ -109,7 +109,7 @@ def test_units_a_viewer_cannot_read_become_markers_and_sung_text_lyrics():
     """merge_transcript on chunk units over FireRedVAD's events: confident text over singing
     stays as lyrics (♪ text ♪ in SRT), unsure text over music and Cyrillic in an English
     file become markers, counted in guarded_units; all held back: status empty."""
-    from firescribe.merge import merge_transcript, subtitles
+    from firescribe.steps.merge import merge_transcript, subtitles
 
     settings = default_settings()
     params = {"asr": settings.asr.params()}

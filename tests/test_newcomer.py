@@ -240,7 +240,8 @@ def test_the_run_end_says_where_its_table_came_from_and_strict_decides_the_statu
 
     import pandas as pd
 
-    from firescribe import console, corpus
+    from firescribe import console
+    from firescribe.steps import corpus
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PWD", str(tmp_path))

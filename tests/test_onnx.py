@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.fireredasr.errors import ModelFileError
-from firescribe.fireredasr.loader import load_model_dir
-from firescribe.fireredasr.ort import OnnxAed
-from firescribe.fireredasr.prepare import prepare, read_manifest
+from firescribe.engines.fireredasr.beam_search import BeamParams
+from firescribe.engines.fireredasr.errors import ModelFileError
+from firescribe.engines.fireredasr.loader import load_model_dir
+from firescribe.engines.fireredasr.ort import OnnxAed
+from firescribe.steps.prepare_model import prepare, read_manifest
 from firescribe.settings import default_settings
 from support.official import make_model_dir
 from support.settings import firered_options
@@ -159,7 +159,7 @@ def test_config_picks_the_prepared_folder():
 
 
 def _onnx_backend(prepared, device: str):
-    from firescribe.backends.fireredasr import FireRedAedBackend
+    from firescribe.engines.backends.fireredasr import FireRedAedBackend
 
     ours, out = prepared
     options = firered_options(ours.model_dir, runtime="onnxruntime", precision="int8", prepared_dir=str(out["onnxruntime-int8"]), decode_max_len=6)

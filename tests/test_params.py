@@ -1,11 +1,11 @@
-"""Rule params that must not cause re-runs (firescribe.params): the helper, and the params of
+"""Rule params that must not cause re-runs (firescribe.plumbing.params): the helper, and the params of
 existing configs kept as they were, byte for byte (Snakemake compares their repr)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from firescribe.params import rule_params
+from firescribe.plumbing.params import rule_params
 from firescribe.settings import Settings, default_config
 from support.workflow import REPO
 

@@ -7,9 +7,9 @@ import random
 import numpy as np
 import pytest
 
-from firescribe.asr import split_members
-from firescribe.loudness import frame_energy
-from firescribe.plan import (
+from firescribe.steps.asr import split_members
+from firescribe.plumbing.loudness import frame_energy
+from firescribe.steps.plan import (
     FILE_GAP_S,
     PlanParams,
     Stitching,

@@ -12,9 +12,9 @@ import pytest
 import torch
 from torch import nn
 
-from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.fireredasr.loader import load_model_dir
-from firescribe.fireredasr.precision import to_precision
+from firescribe.engines.fireredasr.beam_search import BeamParams
+from firescribe.engines.fireredasr.loader import load_model_dir
+from firescribe.engines.fireredasr.precision import to_precision
 from support.official import SMALL, make_model_dir
 
 # int8 weights (per tensor) and activations (per batch) carry ~0.5% error per layer; through

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from firescribe import preflight
-from firescribe.fireredasr.loader import MODEL_FILES as AED_FILES
+from firescribe.engines.fireredasr.loader import MODEL_FILES as AED_FILES
 from firescribe.preflight import PreflightError, coerce_config_strings, coerce_value, problems
-from firescribe.punctuation import MODEL_FILES as PUNC_FILES
-from firescribe.samples import SampleSheetError, input_problem, load_samples
+from firescribe.text.punctuation import MODEL_FILES as PUNC_FILES
+from firescribe.plumbing.samples import SampleSheetError, input_problem, load_samples
 from firescribe.settings import SCHEMA, default_config
 
 SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())

@@ -1,4 +1,4 @@
-"""FireRedPunc (firescribe.punctuation) against the official code (../shared/reference), on a
+"""FireRedPunc (firescribe.text.punctuation) against the official code (../shared/reference), on a
 random-weight model in the released layout: the same punctuated text on the lines of the
 official nopunc.txt, mixed Chinese/English, digits, characters the vocabulary lacks, and with
 word times (sentence_max_length off and on)."""
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from support import punc_official
-from firescribe.punctuation import FireRedPunc, PunctuationModelError, fix_text, restore_unknown
+from firescribe.text.punctuation import FireRedPunc, PunctuationModelError, fix_text, restore_unknown
 
 pytestmark = pytest.mark.skipif(not punc_official.available(), reason=punc_official.MISSING)
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pysubs2
 import pytest
 
-from firescribe.guard import file_scripts, foreign_share, language_scripts
+from firescribe.text.guard import file_scripts, foreign_share, language_scripts
 from firescribe.settings import default_settings
 from support import media
 from support.workflow import snakemake

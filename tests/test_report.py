@@ -17,7 +17,7 @@ from matplotlib import image
 
 from support import media
 from support.workflow import shard_of, snakemake
-from firescribe.accuracy import tokens
+from firescribe.text.accuracy import tokens
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 

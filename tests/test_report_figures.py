@@ -7,8 +7,8 @@ import json
 
 import pandas as pd
 
-from firescribe.corpus import plural, summary
-from firescribe.report import files_html, plot_stage_shares, plot_unit_lengths
+from firescribe.steps.corpus import plural, summary
+from firescribe.steps.report import files_html, plot_stage_shares, plot_unit_lengths
 
 
 def write_plan(path, units: list[list[list[float]]]):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from firescribe.samples import SampleSheetError, load_samples, make_sample_ids, read_sample_sheet, slugify
+from firescribe.plumbing.samples import SampleSheetError, load_samples, make_sample_ids, read_sample_sheet, slugify
 
 
 def test_ids_safe_and_unique_for_awkward_names(tmp_path):

@@ -180,7 +180,7 @@ def test_every_vad_of_the_schema_has_a_row_in_vads_and_its_params_come_back():
     """vad.model's choices are VADS' rows (and auto); each VAD's engine class exists with the
     step's interface, and its options survive the trip through the vad rule's params."""
     from firescribe.settings import VADS, vad_from_params
-    from firescribe.vad import engine_class
+    from firescribe.steps.vad import engine_class
 
     assert set(SCHEMA_DOC["properties"]["vad"]["properties"]["model"]["enum"]) == {"auto", *VADS}
     for name in VADS:

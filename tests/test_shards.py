@@ -8,7 +8,7 @@ import random
 import pandas as pd
 import pytest
 
-from firescribe.shards import MB, ShardParams, make_shards, shard_runs
+from firescribe.plumbing.shards import MB, ShardParams, make_shards, shard_runs
 
 PARAMS = ShardParams(files=16, megabytes=8)
 

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import torch
 
-from firescribe.fireredasr.beam_search import BeamParams
-from firescribe.fireredasr.loader import load_model_dir
+from firescribe.engines.fireredasr.beam_search import BeamParams
+from firescribe.engines.fireredasr.loader import load_model_dir
 from support.official import make_model_dir
 from support.workflow import REPO
 

@@ -1,4 +1,4 @@
-"""The per-file store (firescribe.store): its keys, its atomic entries, and the extract, VAD
+"""The per-file store (firescribe.plumbing.store): its keys, its atomic entries, and the extract, VAD
 and ASR steps taking a file's stored results instead of doing its work again, with real
 media and the bundled whisper tiny.en."""
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from support import media
-from firescribe import audio, vad
-from firescribe.asr import Decoder, transcribe_chunk
-from firescribe.audio import extract_shard, shard_audio
-from firescribe.plan import run_plan
+from firescribe.steps import extract, vad
+from firescribe.steps.asr import Decoder, transcribe_chunk
+from firescribe.steps.extract import extract_shard, shard_audio
+from firescribe.steps.plan import run_plan
 from firescribe.settings import default_settings
-from firescribe.store import Store, entry_key, media_identity, workflow_store
+from firescribe.plumbing.store import Store, entry_key, media_identity, workflow_store
 
 pytestmark = pytest.mark.media_tools
 
@@ -101,8 +101,8 @@ def test_extraction_of_a_stored_file_is_a_link_not_a_decode(talks, monkeypatch):
     old = {s: files[s] for s in ("talk0", "talk1")}
     extract_shard(old, work / "audio" / "talk0")
     decoded = []
-    real = audio.extract_audio
-    monkeypatch.setattr(audio, "extract_audio", lambda src, *a, **k: decoded.append(src) or real(src, *a, **k))
+    real = extract.extract_audio
+    monkeypatch.setattr(extract, "extract_audio", lambda src, *a, **k: decoded.append(src) or real(src, *a, **k))
     extract_shard(files, work / "audio" / "new")  # the three files, regrouped
     assert decoded == [files["talk2"]]
     for s in old:
@@ -112,7 +112,7 @@ def test_extraction_of_a_stored_file_is_a_link_not_a_decode(talks, monkeypatch):
     os.utime(files["talk0"])  # a changed media file (new mtime) is extracted again
     extract_shard(files, work / "audio" / "again")
     assert decoded[1:] == [files["talk0"]]
-    monkeypatch.setattr(audio, "extract_audio", real)
+    monkeypatch.setattr(extract, "extract_audio", real)
 
 
 def test_vad_runs_on_new_files_only_and_writes_what_a_full_run_writes(talks, monkeypatch):
@@ -135,7 +135,7 @@ def test_vad_runs_on_new_files_only_and_writes_what_a_full_run_writes(talks, mon
 
 
 def test_asr_decodes_new_inputs_only_and_loads_no_model_when_all_are_stored(talks):
-    from firescribe.backends.whisper import WhisperBackend
+    from firescribe.engines.backends.whisper import WhisperBackend
     from support.settings import whisper_options
 
     root, files = talks
@@ -188,7 +188,7 @@ def test_asr_decodes_new_inputs_only_and_loads_no_model_when_all_are_stored(talk
 
 
 def test_orphans_are_old_shards_outputs_stale_chunks_and_entries_no_output_uses(tmp_path, capsys):
-    from firescribe.prune import orphans, prune
+    from firescribe.steps.prune import orphans, prune
 
     results = tmp_path / "results"
     work = results / "work"
@@ -225,7 +225,7 @@ def test_orphans_are_old_shards_outputs_stale_chunks_and_entries_no_output_uses(
 def test_fireredasr_reuses_an_input_only_with_the_same_batch_and_gives_what_a_run_from_scratch_gives(talks):
     """FireRedASR-AED's decode length limit is its batch's longest input: its results are
     reused only for the same batch, so a grown corpus equals one decoded from scratch."""
-    from firescribe.backends.fireredasr import FireRedAedBackend
+    from firescribe.engines.backends.fireredasr import FireRedAedBackend
     from support import official
     from support.settings import firered_options
 

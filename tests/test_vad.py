@@ -11,9 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from firescribe.pcm import open_pcm
+from firescribe.plumbing.pcm import open_pcm
 from firescribe.settings import default_settings
-from firescribe.silero import FRAME, speech_probabilities, speech_segments
+from firescribe.engines.silero import FRAME, speech_probabilities, speech_segments
 
 VAD = default_settings().vad
 
@@ -88,15 +88,15 @@ def test_probabilities_and_segments_equal_silero_vads_on_speech(tmp_path):
 
 @pytest.mark.media_tools
 def test_the_vad_step_writes_silero_segments_without_loading_torch(tmp_path):
-    """The vad rule's job (firescribe.vad.run_job, as scripts/vad.py calls it) with the default
+    """The vad rule's job (firescribe.steps.vad.run_job, as scripts/vad.py calls it) with the default
     config's params: silero's segments, in its three-column TSV, and torch never imported."""
-    from firescribe.silero import detect_speech
+    from firescribe.engines.silero import detect_speech
     from support import media
 
     media.speech_track(media.SENTENCES[:3], [0.2, 1.5, 0.6], tmp_path / "talk.wav")
     tsv = tmp_path / "shard.tsv"
     code = (
-        "import sys; from firescribe.vad import run_job; from firescribe.settings import default_settings;"
+        "import sys; from firescribe.steps.vad import run_job; from firescribe.settings import default_settings;"
         f"run_job({{'talk': {str(tmp_path / 'talk.wav')!r}, 'again': {str(tmp_path / 'talk.wav')!r}}}, {str(tsv)!r}, default_settings().vad_params(), 2);"
         "print('torch' in sys.modules)"
     )
@@ -114,7 +114,7 @@ def test_the_vad_step_runs_numpys_blas_at_one_thread_a_file():
     more CPU). Checked where a file is processed, with BLAS set to 2 threads before."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from firescribe.vad import detect_files
+    from firescribe.steps.vad import detect_files
 
     def blas_threads(_wav):
         return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from firescribe.backends.whisper import BASE_SHA256, BUNDLED_BASE, bundled_parts, joined_model, resolve_model
-from firescribe.checksum import file_sha256
-from firescribe.io import cache_dir
+from firescribe.engines.backends.whisper import BASE_SHA256, BUNDLED_BASE, bundled_parts, joined_model, resolve_model
+from firescribe.plumbing.checksum import file_sha256
+from firescribe.plumbing.io import cache_dir
 
 
 def sha(data: bytes) -> str:
@@ -87,7 +87,7 @@ def test_jobs_starting_together_build_one_folder(parts):
 
 
 def test_bundled_base_is_the_checked_model_in_the_cache_folder(tmp_path, monkeypatch):
-    from firescribe.models import model_info
+    from firescribe.steps.model_info import model_info
     from firescribe.settings import default_settings
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -81,7 +81,7 @@ def test_guard_catches_the_random_models_loops(run):
     and the report list the units."""
     import pandas as pd
 
-    from firescribe.guard import find_loop, tokens
+    from firescribe.text.guard import find_loop, tokens
 
     res = run["results"]
     doc = json.loads((res / "transcripts" / "talk.json").read_text())
@@ -230,7 +230,7 @@ def test_hotwords_per_file_through_the_workflow(tmp_path):
     hotword (a weight that outweighs the random model's scores) and the other file's does
     not; the JSON records each list's checksum; editing one file's list re-runs only that
     file's ASR and merge; a bad list stops the run before any job, naming the file and line."""
-    from firescribe.hotwords import checksum, load_hotwords
+    from firescribe.text.hotwords import checksum, load_hotwords
 
     model_dir = official.make_model_dir(tmp_path / "models" / "small")
     for name, sentences in (("a", media.SENTENCES[:2]), ("b", media.SENTENCES[2:4])):

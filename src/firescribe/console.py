@@ -4,11 +4,11 @@
   (``3 of 9 steps (33%) done``), the job counts, warnings and errors (a failed job, with its
   log), and drops the job chatter: each job's description, its finish, the scheduler's
   steps, the run's header (a dry run keeps its list of jobs). The jobs' own consoles show warnings and errors only
-  (``firescribe.workflow.setup_logging``); every job's log under ``results/logs/`` keeps
+  (``firescribe.plumbing.workflow.setup_logging``); every job's log under ``results/logs/`` keeps
   everything. ``snakemake --verbose`` shows it all, as Snakemake and the jobs print it.
 * ``run_started`` / ``run_ended`` (the Snakefile's onstart, onsuccess and onerror; a run with
   nothing to do calls no hook, so ``quiet_console`` watches for Snakemake's line saying so):
-  the summary of ``results/corpus.tsv`` (``firescribe.corpus.summary``) is printed once, as
+  the summary of ``results/corpus.tsv`` (``firescribe.steps.corpus.summary``) is printed once, as
   the process exits, after Snakemake's own last lines, then where the results are. With
   ``strict: true`` a corpus with a failed input ends the run with exit status 1 there (an
   expected outcome: no traceback).
@@ -26,7 +26,7 @@ import shutil
 import sys
 import time
 
-# the jobs' consoles (firescribe.workflow.setup_logging): "1" with snakemake --verbose
+# the jobs' consoles (firescribe.plumbing.workflow.setup_logging): "1" with snakemake --verbose
 VERBOSE_ENV = "FIRESCRIBE_VERBOSE"
 TABLE = "results/corpus.tsv"
 TRANSCRIPTS = "results/transcripts"
@@ -183,7 +183,7 @@ def end_of_run_text(tsv: str = TABLE, workdir: str | None = None) -> tuple[str, 
     table, that the run stopped before it."""
     import pandas as pd
 
-    from firescribe.corpus import STATUS_FAILED, plural, summary
+    from firescribe.steps.corpus import STATUS_FAILED, plural, summary
 
     workdir = workdir or os.getcwd()
     path = os.path.join(workdir, tsv)

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import yaml
 
-from firescribe.hotwords import HotwordsError, read_hotwords
-from firescribe.models import HUB_REPOS
-from firescribe.punctuation import PunctuationParams
-from firescribe.samples import SampleSheetError, load_samples
+from firescribe.text.hotwords import HotwordsError, read_hotwords
+from firescribe.steps.model_info import HUB_REPOS
+from firescribe.text.punctuation import PunctuationParams
+from firescribe.plumbing.samples import SampleSheetError, load_samples
 from firescribe.settings import SCHEMA, VADS, resolve_vad_model, vad_options
 
 
@@ -245,7 +245,7 @@ WHISPER_HELP = "give a CTranslate2 model folder (model.bin, config.json), a fast
 def vad_problems(config: dict, name: str) -> list[str]:
     """What keeps VAD ``name``'s model from running (its engine's ``problems``); nothing for a
     VAD whose model is in its wheel."""
-    from firescribe.vad import engine_class
+    from firescribe.steps.vad import engine_class
 
     facts = VADS[name]
     if facts.download is None:
@@ -255,7 +255,7 @@ def vad_problems(config: dict, name: str) -> list[str]:
 
 
 def whisper_problem(model: str) -> str | None:
-    from firescribe.backends import whisper
+    from firescribe.engines.backends import whisper
 
     bundled = {whisper.BUNDLED: None, whisper.BUNDLED_BASE: whisper.BASE_FILES}
     if model.startswith("bundled:"):
@@ -298,7 +298,7 @@ def inspect(config: dict):
             found.append(str(exc))
     backend = config["backend"]
     if backend == "fireredasr-aed":
-        from firescribe.fireredasr.loader import MODEL_FILES as ASR_FILES  # imports torch: only for this backend
+        from firescribe.engines.fireredasr.loader import MODEL_FILES as ASR_FILES  # imports torch: only for this backend
 
         model_dir = config["fireredasr_aed"]["model_dir"]
         found.append(released_folder_problem("FireRedASR-AED", "fireredasr_aed.model_dir", model_dir, ASR_FILES, fireredasr_releases(model_dir)))
@@ -306,7 +306,7 @@ def inspect(config: dict):
         found.append(whisper_problem(config["whisper"]["model"]))
     found += vad_problems(config, resolve_vad_model(config, [] if samples is None else samples["language"]))
     if PunctuationParams(**config["punctuation"]).applies_to(backend):
-        from firescribe.punctuation import MODEL_FILES as PUNC_FILES
+        from firescribe.text.punctuation import MODEL_FILES as PUNC_FILES
 
         model_dir = config["punctuation"]["model_dir"]
         found.append(released_folder_problem("FireRedPunc", "punctuation.model_dir", model_dir, PUNC_FILES, ("fireredpunc",)))
@@ -319,7 +319,7 @@ def problems(config: dict) -> list[str]:
 
 
 def check(config: dict):
-    """The sample table (firescribe.samples.load_samples) of a config that can run; a
+    """The sample table (firescribe.plumbing.samples.load_samples) of a config that can run; a
     PreflightError listing every problem otherwise."""
     samples, found = inspect(config)
     if found:

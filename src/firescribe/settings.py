@@ -13,7 +13,7 @@
 
 Rules pass settings as params of built-in types (``dataclasses.asdict``, ``AsrSettings.params``):
 Snakemake decides re-runs by comparing only such params (a dataclass would be ignored); what
-must stay out of them so that finished corpora re-run nothing: ``firescribe.params``. The
+must stay out of them so that finished corpora re-run nothing: ``firescribe.plumbing.params``. The
 scripts turn them back into the dataclasses. This module loads no model library (torch,
 faster-whisper): the Snakefile reads it at parse time and every job script imports it.
 """
@@ -26,20 +26,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from firescribe.chinese import ChineseParams
-from firescribe.cues import CueParams
-from firescribe.fireredvad import FireRedVadParams
-from firescribe.guard import GuardParams, ReadableParams
-from firescribe.params import rule_params
-from firescribe.plan import PlanParams
-from firescribe.punctuation import PunctuationParams
-from firescribe.shards import ShardParams
-from firescribe.silero import VadParams
+from firescribe.text.chinese import ChineseParams
+from firescribe.text.cues import CueParams
+from firescribe.engines.fireredvad import FireRedVadParams
+from firescribe.text.guard import GuardParams, ReadableParams
+from firescribe.plumbing.params import rule_params
+from firescribe.steps.plan import PlanParams
+from firescribe.text.punctuation import PunctuationParams
+from firescribe.plumbing.shards import ShardParams
+from firescribe.engines.silero import VadParams
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schemas" / "config.schema.yaml"
 
 # FireRedASR-AED variants, ``<runtime>-<precision>``, and the format of the files the
-# prepare_model step writes for one (firescribe.fireredasr.prepare); None for a variant that
+# prepare_model step writes for one (firescribe.steps.prepare_model); None for a variant that
 # runs from the released files. The format is a param of prepare_model: a new one re-prepares.
 FIREREDASR_VARIANTS = {
     "torch-fp32": None,
@@ -96,7 +96,7 @@ class FireRedAedOptions:
     eos_penalty: float
     precision: str
     runtime: str
-    # None in a run without hotword lists (then not a param: firescribe.params)
+    # None in a run without hotword lists (then not a param: firescribe.plumbing.params)
     hotword_weight: float | None
     # the prepare_model step's folder, for a variant that runs from one; else None
     prepared_dir: str | None
@@ -125,7 +125,7 @@ class BackendFacts:
 
     section: str  # the config section holding its options
     options: type  # their dataclass
-    engine: str  # "module:Class" of its firescribe.backends.base.Backend, imported when used
+    engine: str  # "module:Class" of its firescribe.engines.backends.base.Backend, imported when used
     max_unit_s: float  # longest unit it takes (plan.max_unit_s may only lower it)
     max_gap_s: float  # default longest pause merged into a contiguous unit
     stitch: bool  # default: units of speech only (pauses cut out)
@@ -136,7 +136,7 @@ class BackendFacts:
     gpu_memory_cap: bool  # whether a GPU job can cap its memory (PyTorch; not CTranslate2)
     fireredvad: bool  # vad.model auto: FireRedVAD whatever the language (FireRed's own VAD)
     # whether an input's result may depend on the other inputs of its batch: the per-file
-    # store (firescribe.store) then reuses a batch's results only for the same batch
+    # store (firescribe.plumbing.store) then reuses a batch's results only for the same batch
     batch_shapes_results: bool
 
 
@@ -147,7 +147,7 @@ BACKENDS = {
     "whisper": BackendFacts(
         section="whisper",
         options=WhisperOptions,
-        engine="firescribe.backends.whisper:WhisperBackend",
+        engine="firescribe.engines.backends.whisper:WhisperBackend",
         max_unit_s=30.0,
         max_gap_s=3.0,
         stitch=True,
@@ -163,7 +163,7 @@ BACKENDS = {
     "fireredasr-aed": BackendFacts(
         section="fireredasr_aed",
         options=FireRedAedOptions,
-        engine="firescribe.backends.fireredasr:FireRedAedBackend",
+        engine="firescribe.engines.backends.fireredasr:FireRedAedBackend",
         max_unit_s=60.0,
         max_gap_s=1.0,
         stitch=False,
@@ -179,7 +179,7 @@ BACKENDS = {
 
 def options_params(options: BackendOptions) -> dict:
     """Backend options as a rule param: a dict, less the options that are None (those the run
-    does not use, such as hotword_weight without hotword lists: firescribe.params)."""
+    does not use, such as hotword_weight without hotword lists: firescribe.plumbing.params)."""
     values = asdict(options)
     return rule_params(values, unused=[k for k, v in values.items() if v is None])
 
@@ -196,18 +196,18 @@ class VadFacts:
 
     section: str  # the config section holding its options (dotted; silero's are vad's own)
     options: type  # their dataclass: params() (the vad rule's), from_params(), pad_ms
-    engine: str  # "module:Class" of its firescribe.vad.Vad, imported when used
-    labels: bool  # its TSV labels each segment and lists event spans (firescribe.segments)
+    engine: str  # "module:Class" of its firescribe.steps.vad.Vad, imported when used
+    labels: bool  # its TSV labels each segment and lists event spans (firescribe.plumbing.segments)
     download: str | None  # `firescribe download` name of its model folder; None: in its wheel
 
 
 VADS = {
-    "silero": VadFacts(section="vad", options=VadParams, engine="firescribe.silero:SileroVad", labels=False, download=None),
+    "silero": VadFacts(section="vad", options=VadParams, engine="firescribe.engines.silero:SileroVad", labels=False, download=None),
     "fireredvad": VadFacts(
-        section="vad.fireredvad", options=FireRedVadParams, engine="firescribe.fireredvad:FireRedVad", labels=True, download="fireredvad"
+        section="vad.fireredvad", options=FireRedVadParams, engine="firescribe.engines.fireredvad:FireRedVad", labels=True, download="fireredvad"
     ),
 }
-# the VAD whose params carry no name: every corpus run before FireRedVAD existed (firescribe.params)
+# the VAD whose params carry no name: every corpus run before FireRedVAD existed (firescribe.plumbing.params)
 FIRST_VAD = "silero"
 
 
@@ -239,7 +239,7 @@ class AsrSettings:
 
     def model_params(self) -> dict:
         """The model_info rule's params: the backend's options less the hotword weight (it does
-        not change which model runs: firescribe.params)."""
+        not change which model runs: firescribe.plumbing.params)."""
         return rule_params(options_params(self.options), unused=HOTWORD_OPTIONS)
 
     @classmethod
@@ -293,12 +293,12 @@ class Settings:
     def vad_params(self) -> dict:
         """The options of the configured VAD only (what shapes its segments), as the vad and
         merge rules' params, with the VAD's name, except silero's (as before FireRedVAD existed:
-        firescribe.params)."""
+        firescribe.plumbing.params)."""
         return rule_params({"model": self.vad_model, **self.vad_options.params()}, as_before={"model": FIRST_VAD})
 
     def extract_params(self) -> dict:
         """The extract rule's params beyond its files: ``track`` and ``channels`` only where
-        they change the audio (they came later: firescribe.params)."""
+        they change the audio (they came later: firescribe.plumbing.params)."""
         return rule_params({"track": self.track, "channels": self.channels}, as_before={"track": "auto", "channels": "mix"})
 
     @property

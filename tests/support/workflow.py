@@ -50,7 +50,7 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, str]:
 
 
 def shard_of(results: Path, sample: str) -> str:
-    """The shard (firescribe.shards) a file was planned in: its plan lists the file."""
+    """The shard (firescribe.plumbing.shards) a file was planned in: its plan lists the file."""
     for plan in sorted((results / "work" / "plan").glob("*.json")):
         if sample in json.loads(plan.read_text())["samples"]:
             return plan.stem
@@ -77,6 +77,6 @@ def wav_of(results: Path, sample: str) -> Path:
 
 
 def vad_segments(results: Path, sample: str) -> list[tuple[float, float]]:
-    from firescribe.segments import read_segments
+    from firescribe.plumbing.segments import read_segments
 
     return read_segments(str(results / "work" / "vad" / f"{shard_of(results, sample)}.tsv")).get(sample, [])
