@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 import aed_l  # noqa: E402
 from support import media  # noqa: E402
 
-from firescribe.plumbing.pcm import open_pcm, read_span  # noqa: E402
 from firescribe.engines.fireredasr.beam_search import BeamParams  # noqa: E402
-from firescribe.steps.plan import make_batches, plan_audio, unit_seconds  # noqa: E402
 from firescribe.engines.silero import detect_speech  # noqa: E402
+from firescribe.plumbing.pcm import open_pcm, read_span  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
+from firescribe.steps.plan import make_batches, plan_audio, unit_seconds  # noqa: E402
 
 BATCH_S = 120.0  # the ASR step's batch for FireRedASR-AED (workflow.batch_seconds)
 

@@ -16,8 +16,8 @@
 from __future__ import annotations
 
 import argparse
-import math
 import dataclasses
+import math
 import subprocess
 import sys
 import tempfile
@@ -30,18 +30,17 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support import media  # noqa: E402
-from support import official  # noqa: E402
+from support import media, official  # noqa: E402
+from support.settings import firered_options  # noqa: E402
 
-from firescribe.steps.asr import transcribe_chunk  # noqa: E402
-from firescribe.plumbing.pcm import open_pcm, to_float  # noqa: E402
 from firescribe.engines.backends.fireredasr import FireRedAedBackend  # noqa: E402
 from firescribe.engines.backends.whisper import WhisperBackend  # noqa: E402
-from firescribe.text.guard import trips  # noqa: E402
-from firescribe.steps.plan import file_plan, plan_audio  # noqa: E402
 from firescribe.engines.silero import detect_speech  # noqa: E402
+from firescribe.plumbing.pcm import open_pcm, to_float  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
-from support.settings import firered_options  # noqa: E402
+from firescribe.steps.asr import transcribe_chunk  # noqa: E402
+from firescribe.steps.plan import file_plan, plan_audio  # noqa: E402
+from firescribe.text.guard import trips  # noqa: E402
 
 
 def timed(fn):

@@ -26,9 +26,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from firescribe.plumbing.samples import SAMPLE_COLUMNS, read_sample_sheet  # noqa: E402
 from firescribe.text.accuracy import hotword_score, score, total  # noqa: E402
 from firescribe.text.hotwords import combine, read_hotwords  # noqa: E402
-from firescribe.plumbing.samples import SAMPLE_COLUMNS, read_sample_sheet  # noqa: E402
 
 
 def run_workflow(work: Path, sheet: pd.DataFrame, hotwords: str | None, configfiles: list[str], cores: str) -> None:

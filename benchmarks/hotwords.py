@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 import aed_l  # noqa: E402
 from support import media  # noqa: E402
 
-from firescribe.plumbing.pcm import open_pcm  # noqa: E402
 from firescribe.engines.backends.fireredasr import compile_hotwords  # noqa: E402
 from firescribe.engines.fireredasr.beam_search import BeamParams  # noqa: E402
 from firescribe.engines.fireredasr.loader import OPTIONAL_FILES  # noqa: E402
+from firescribe.plumbing.pcm import open_pcm  # noqa: E402
 from firescribe.text.hotwords import Hotword  # noqa: E402
 
 UNIT_S, UNITS = 10.0, 4

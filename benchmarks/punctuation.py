@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from support import punc_official  # noqa: E402
 
-from firescribe.text.punctuation import FireRedPunc, PunctuationParams, punctuate_segments  # noqa: E402
 from firescribe.plumbing.threads import pin_threads  # noqa: E402
+from firescribe.text.punctuation import FireRedPunc, PunctuationParams, punctuate_segments  # noqa: E402
 
 CHARS_PER_SPEECH_S = 5.2  # Mandarin syllables (characters) per second of speech
 
@@ -75,10 +75,10 @@ def asr_seconds(minutes: float, threads: int) -> tuple[float, float]:
     import cue_units
     from support import media
 
-    from firescribe.plumbing.pcm import open_pcm
-    from firescribe.steps.plan import plan_audio
-    from firescribe.settings import default_settings
     from firescribe.engines.silero import detect_speech
+    from firescribe.plumbing.pcm import open_pcm
+    from firescribe.settings import default_settings
+    from firescribe.steps.plan import plan_audio
 
     loaded, variants = aed_l.load(["onnx-int8"], threads)
     model = variants["onnx-int8"]

@@ -38,17 +38,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import aed_l
 import numpy as np
 import torch
-
-import aed_l
 from support import media, official
 
-from firescribe.plumbing.pcm import open_pcm, read_span
 from firescribe.engines.fireredasr.beam_search import BeamParams
-from firescribe.steps.plan import make_batches, plan_audio, unit_seconds
-from firescribe.settings import default_settings
 from firescribe.engines.silero import VadParams, detect_speech
+from firescribe.plumbing.pcm import open_pcm, read_span
+from firescribe.settings import default_settings
+from firescribe.steps.plan import make_batches, plan_audio, unit_seconds
 
 BEAM = 3
 TOKENS_PER_S = 4.0

@@ -19,11 +19,10 @@ import argparse
 import gc
 import time
 
-import numpy as np
-import torch
-
 import aed_l
+import numpy as np
 import sherpa_format
+import torch
 from fireredasr_engine import synth_audio
 
 from firescribe.engines.fireredasr.beam_search import BeamParams

@@ -49,9 +49,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from dataset import run_ours  # noqa: E402
 from support import media  # noqa: E402
 
-from firescribe.text.accuracy import score, total  # noqa: E402
 from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm  # noqa: E402
 from firescribe.settings import default_settings  # noqa: E402
+from firescribe.text.accuracy import score, total  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 # the VADs compared: a name -> the config's vad section

@@ -35,14 +35,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import media  # noqa: E402
 
-from firescribe.text.accuracy import score  # noqa: E402
+from firescribe.engines.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
+from firescribe.engines.silero import detect_speech  # noqa: E402
+from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm, to_float  # noqa: E402
+from firescribe.settings import default_settings  # noqa: E402
 from firescribe.steps.asr import transcribe_chunk  # noqa: E402
 from firescribe.steps.extract import extract_audio  # noqa: E402
-from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm, to_float  # noqa: E402
-from firescribe.engines.backends.whisper import WhisperBackend, resolve_model  # noqa: E402
 from firescribe.steps.plan import file_plan, plan_audio  # noqa: E402
-from firescribe.engines.silero import detect_speech  # noqa: E402
-from firescribe.settings import default_settings  # noqa: E402
+from firescribe.text.accuracy import score  # noqa: E402
 
 
 def ours(wav: Path, compute_type: str, threads: int, batch_size: int, beam: int, stitch: bool = True) -> tuple[str, float]:

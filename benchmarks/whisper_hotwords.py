@@ -70,8 +70,8 @@ def main() -> None:
 
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    from firescribe.plumbing.pcm import open_pcm, to_float
     from firescribe.engines.backends.whisper import resolve_model
+    from firescribe.plumbing.pcm import open_pcm, to_float
 
     model = WhisperModel(resolve_model("bundled:tiny.en"), device="cpu", compute_type="int8", cpu_threads=args.threads)
     pipeline = BatchedInferencePipeline(model)

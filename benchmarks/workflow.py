@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import media  # noqa: E402
 
+from firescribe.settings import default_settings  # noqa: E402
 from firescribe.steps.plan import make_batches, padding_fraction  # noqa: E402
 from firescribe.steps.report import stage_seconds  # noqa: E402
-from firescribe.settings import default_settings  # noqa: E402
 
 OVERHEAD = ["extract", "vad", "plan", "merge"]
 

@@ -9,7 +9,6 @@ import subprocess
 
 import pandas as pd
 import pytest
-
 from support import media
 from support.workflow import file_units, snakemake
 

@@ -8,10 +8,10 @@ import json
 import pytest
 import yaml
 
+from firescribe.settings import SCHEMA, default_settings
+from firescribe.steps.merge import merge_transcript, write_outputs
 from firescribe.text.chinese import SCRIPTS, ChineseParams, convert_doc, convert_numbers, convert_segment, numbers_in, realign, replace_spans, script_converter
 from firescribe.text.cues import CueParams
-from firescribe.steps.merge import merge_transcript, write_outputs
-from firescribe.settings import SCHEMA, default_settings
 
 
 def words(*texts: str) -> list[dict]:

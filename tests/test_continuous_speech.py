@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from support import media
 from support.workflow import file_units, snakemake, vad_segments, wav_of
-from firescribe.text.accuracy import score
-from firescribe.plumbing.pcm import open_pcm, to_float
+
 from firescribe.engines.backends.whisper import resolve_model
+from firescribe.plumbing.pcm import open_pcm, to_float
+from firescribe.text.accuracy import score
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 

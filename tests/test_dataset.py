@@ -11,7 +11,6 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from support import media
 from support.corpora import copy_project
 from support.workflow import planned_jobs, snakemake

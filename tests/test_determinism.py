@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from support import media
 from support.workflow import snakemake
 

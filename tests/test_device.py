@@ -31,14 +31,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from support import official, zh_clips
-from firescribe.plumbing.pcm import open_pcm, to_float
+
 from firescribe.engines.fireredasr import encoder as encoder_module
 from firescribe.engines.fireredasr.beam_search import BeamParams
 from firescribe.engines.fireredasr.context import ContextGraph
 from firescribe.engines.fireredasr.loader import load_model_dir
-from firescribe.engines.fireredasr.precision import DTYPES as precision_dtype, to_precision
+from firescribe.engines.fireredasr.precision import DTYPES as precision_dtype
+from firescribe.engines.fireredasr.precision import to_precision
+from firescribe.plumbing.pcm import open_pcm, to_float
 
 pytestmark = pytest.mark.media_tools  # makes its speech with espeak-ng and sox
 

@@ -7,7 +7,6 @@ import json
 import shutil
 
 import pytest
-
 from support.corpora import DEMO_MEDIA, copy_project
 from support.workflow import snakemake
 

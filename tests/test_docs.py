@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from support.workflow import REPO
 
 README = REPO / "README.md"

@@ -10,9 +10,9 @@ import re
 import shutil
 
 import pytest
-
 from support import media
 from support.workflow import planned_jobs, shard_of, snakemake
+
 from firescribe.plumbing.shards import _unit_hash
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg

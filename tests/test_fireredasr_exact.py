@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from support import official
-from firescribe.plumbing.pcm import open_pcm, to_float
+
 from firescribe.engines.fireredasr.beam_search import BeamParams
 from firescribe.engines.fireredasr.errors import ModelFileError
 from firescribe.engines.fireredasr.loader import load_model_dir
+from firescribe.plumbing.pcm import open_pcm, to_float
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 

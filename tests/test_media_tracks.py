@@ -11,10 +11,10 @@ import subprocess
 
 import pandas as pd
 import pytest
-
-from firescribe.steps.extract import extract_audio, ffmpeg_input, pcm_output
 from support import media
 from support.workflow import snakemake
+
+from firescribe.steps.extract import extract_audio, ffmpeg_input, pcm_output
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg
 

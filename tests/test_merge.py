@@ -8,9 +8,9 @@ import pysubs2
 import pytest
 
 from firescribe.plumbing.loudness import Loudness
-from firescribe.text.cues import pause_breaks, snap_to_speech, words_to_cues, wrap
-from firescribe.steps.merge import segments_tsv
 from firescribe.settings import default_settings
+from firescribe.steps.merge import segments_tsv
+from firescribe.text.cues import pause_breaks, snap_to_speech, words_to_cues, wrap
 
 DEFAULT = default_settings().subtitles
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support.workflow import REPO, snakemake
 
 EXAMPLE_MEDIA = REPO / "example" / "media" / "firescribe_demo.mp4"

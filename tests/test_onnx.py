@@ -13,16 +13,17 @@ import json
 import numpy as np
 import pytest
 import torch
+from support.official import make_model_dir
+from support.settings import firered_options
+from test_precision import MAX_REL_ERR, rel_err
 
 from firescribe.engines.fireredasr.beam_search import BeamParams
 from firescribe.engines.fireredasr.errors import ModelFileError
 from firescribe.engines.fireredasr.loader import load_model_dir
 from firescribe.engines.fireredasr.ort import OnnxAed
-from firescribe.steps.prepare_model import prepare, read_manifest
+from firescribe.engines.fireredasr.prepared import read_manifest
 from firescribe.settings import default_settings
-from support.official import make_model_dir
-from support.settings import firered_options
-from test_precision import MAX_REL_ERR, rel_err
+from firescribe.steps.prepare_model import prepare
 
 # exporting and running the graphs of both versions: 20 s of CPU (the whole suite runs it)
 pytestmark = pytest.mark.slow

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from support.workflow import REPO
+
 from firescribe.plumbing.params import rule_params
 from firescribe.settings import Settings, default_config
-from support.workflow import REPO
 
 # every rule's settings params for these configs, with and without hotword lists, as written
 # at 2587d8a (before the helper): a change here re-runs every finished corpus of that config

@@ -7,8 +7,9 @@ import random
 import numpy as np
 import pytest
 
-from firescribe.steps.asr import split_members
 from firescribe.plumbing.loudness import frame_energy
+from firescribe.settings import default_settings
+from firescribe.steps.asr import split_members
 from firescribe.steps.plan import (
     FILE_GAP_S,
     PlanParams,
@@ -21,7 +22,6 @@ from firescribe.steps.plan import (
     split_long,
     unit_seconds,
 )
-from firescribe.settings import default_settings
 
 # contiguous 60 s units, pauses up to 1 s merged: FireRedASR-AED's defaults
 FIRERED = default_settings(backend="fireredasr-aed").plan

@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from support.official import SMALL, make_model_dir
 from torch import nn
 
 from firescribe.engines.fireredasr.beam_search import BeamParams
 from firescribe.engines.fireredasr.loader import load_model_dir
 from firescribe.engines.fireredasr.precision import to_precision
-from support.official import SMALL, make_model_dir
 
 # int8 weights (per tensor) and activations (per batch) carry ~0.5% error per layer; through
 # 2+2 layers this measured 1-3% (relative L2) on the encoder output and the logits.

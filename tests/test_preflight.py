@@ -13,10 +13,10 @@ import yaml
 
 from firescribe import preflight
 from firescribe.engines.fireredasr.loader import MODEL_FILES as AED_FILES
-from firescribe.preflight import PreflightError, coerce_config_strings, coerce_value, problems
-from firescribe.text.punctuation import MODEL_FILES as PUNC_FILES
 from firescribe.plumbing.samples import SampleSheetError, input_problem, load_samples
+from firescribe.preflight import PreflightError, coerce_config_strings, coerce_value, problems
 from firescribe.settings import SCHEMA, default_config
+from firescribe.text.punctuation import MODEL_FILES as PUNC_FILES
 
 SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())
 

@@ -10,8 +10,8 @@ import random
 
 import pytest
 import torch
-
 from support import punc_official
+
 from firescribe.text.punctuation import FireRedPunc, PunctuationModelError, fix_text, restore_unknown
 
 pytestmark = pytest.mark.skipif(not punc_official.available(), reason=punc_official.MISSING)

@@ -11,11 +11,11 @@ import jiwer
 import pandas as pd
 import pysubs2
 import pytest
-
-from firescribe.text.guard import file_scripts, foreign_share, language_scripts
-from firescribe.settings import default_settings
 from support import media
 from support.workflow import snakemake
+
+from firescribe.settings import default_settings
+from firescribe.text.guard import file_scripts, foreign_share, language_scripts
 
 pytestmark = [pytest.mark.slow, pytest.mark.media_tools]  # workflow runs; makes media with espeak-ng, sox, ffmpeg
 

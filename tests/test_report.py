@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import image
-
 from support import media
 from support.workflow import shard_of, snakemake
+
 from firescribe.text.accuracy import tokens
 
 pytestmark = pytest.mark.media_tools  # makes media with espeak-ng, sox, ffmpeg

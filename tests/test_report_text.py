@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import jinja2
 import pytest
 from docutils.core import publish_parts
-
 from support.workflow import REPO
+
 from firescribe.settings import default_config
 
 

@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from support import media
 from support.workflow import REPO, snakemake
 

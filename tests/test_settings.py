@@ -8,9 +8,9 @@ from dataclasses import asdict
 
 import pytest
 import yaml
+from support.workflow import REPO
 
 from firescribe.settings import BACKENDS, SCHEMA, AsrSettings, Settings, default_config, default_settings, options_from_params, options_params
-from support.workflow import REPO
 
 SCHEMA_DOC = yaml.safe_load(SCHEMA.read_text())
 

@@ -8,11 +8,11 @@ import sys
 
 import numpy as np
 import torch
+from support.official import make_model_dir
+from support.workflow import REPO
 
 from firescribe.engines.fireredasr.beam_search import BeamParams
 from firescribe.engines.fireredasr.loader import load_model_dir
-from support.official import make_model_dir
-from support.workflow import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import sherpa_format  # noqa: E402

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from support import media
-from support.workflow import REPO, snakemake
 from support.slurm_cluster import missing_tools, single_node_cluster
+from support.workflow import REPO, snakemake
 
 pytestmark = [
     pytest.mark.media_tools,  # makes media with espeak-ng, sox, ffmpeg

@@ -10,14 +10,14 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from support import media
+
+from firescribe.plumbing.store import Store, entry_key, media_identity, workflow_store
+from firescribe.settings import default_settings
 from firescribe.steps import extract, vad
 from firescribe.steps.asr import Decoder, transcribe_chunk
 from firescribe.steps.extract import extract_shard, shard_audio
 from firescribe.steps.plan import run_plan
-from firescribe.settings import default_settings
-from firescribe.plumbing.store import Store, entry_key, media_identity, workflow_store
 
 pytestmark = pytest.mark.media_tools
 
@@ -135,8 +135,9 @@ def test_vad_runs_on_new_files_only_and_writes_what_a_full_run_writes(talks, mon
 
 
 def test_asr_decodes_new_inputs_only_and_loads_no_model_when_all_are_stored(talks):
-    from firescribe.engines.backends.whisper import WhisperBackend
     from support.settings import whisper_options
+
+    from firescribe.engines.backends.whisper import WhisperBackend
 
     root, files = talks
     work = root / "a" / "results" / "work"
@@ -225,9 +226,10 @@ def test_orphans_are_old_shards_outputs_stale_chunks_and_entries_no_output_uses(
 def test_fireredasr_reuses_an_input_only_with_the_same_batch_and_gives_what_a_run_from_scratch_gives(talks):
     """FireRedASR-AED's decode length limit is its batch's longest input: its results are
     reused only for the same batch, so a grown corpus equals one decoded from scratch."""
-    from firescribe.engines.backends.fireredasr import FireRedAedBackend
     from support import official
     from support.settings import firered_options
+
+    from firescribe.engines.backends.fireredasr import FireRedAedBackend
 
     root, files = talks
     work = root / "f" / "results" / "work"

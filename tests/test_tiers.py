@@ -6,7 +6,6 @@ import sys
 from types import SimpleNamespace
 
 import pytest
-
 from support import workflow
 from support.tiers import reached_functions, runs_workflow
 from support.workflow import REPO

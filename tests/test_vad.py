@@ -11,9 +11,9 @@ import sys
 import numpy as np
 import pytest
 
+from firescribe.engines.silero import FRAME, speech_probabilities, speech_segments
 from firescribe.plumbing.pcm import open_pcm
 from firescribe.settings import default_settings
-from firescribe.engines.silero import FRAME, speech_probabilities, speech_segments
 
 VAD = default_settings().vad
 
@@ -72,7 +72,6 @@ def test_segments_equal_silero_vads_own_rules(seed):
 @pytest.mark.media_tools
 def test_probabilities_and_segments_equal_silero_vads_on_speech(tmp_path):
     from silero_vad import load_silero_vad
-
     from support import media
 
     media.speech_track(media.SENTENCES[:6], [0.2, 1.5, 0.1, 3.0, 0.6, 0.4], tmp_path / "talk.wav")
@@ -90,8 +89,9 @@ def test_probabilities_and_segments_equal_silero_vads_on_speech(tmp_path):
 def test_the_vad_step_writes_silero_segments_without_loading_torch(tmp_path):
     """The vad rule's job (firescribe.steps.vad.run_job, as scripts/vad.py calls it) with the default
     config's params: silero's segments, in its three-column TSV, and torch never imported."""
-    from firescribe.engines.silero import detect_speech
     from support import media
+
+    from firescribe.engines.silero import detect_speech
 
     media.speech_track(media.SENTENCES[:3], [0.2, 1.5, 0.6], tmp_path / "talk.wav")
     tsv = tmp_path / "shard.tsv"

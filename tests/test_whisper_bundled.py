@@ -87,8 +87,8 @@ def test_jobs_starting_together_build_one_folder(parts):
 
 
 def test_bundled_base_is_the_checked_model_in_the_cache_folder(tmp_path, monkeypatch):
-    from firescribe.steps.model_info import model_info
     from firescribe.settings import default_settings
+    from firescribe.steps.model_info import model_info
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     path = Path(resolve_model(BUNDLED_BASE))

@@ -13,7 +13,6 @@ import re
 import jiwer
 import pysubs2
 import pytest
-
 from support import media
 from support.corpora import copy_project
 from support.workflow import planned_jobs, snakemake

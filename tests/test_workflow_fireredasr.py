@@ -10,9 +10,7 @@ import json
 
 import pysubs2
 import pytest
-
-from support import media
-from support import official
+from support import media, official
 from support.corpora import copy_project
 from support.workflow import planned_jobs, snakemake
 

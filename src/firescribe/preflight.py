@@ -18,6 +18,7 @@ FireRedVAD folder where the run uses FireRedVAD (``vad.model``, ``auto`` resolve
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
 import shutil
@@ -26,11 +27,14 @@ from pathlib import Path
 
 import yaml
 
-from firescribe.text.hotwords import HotwordsError, read_hotwords
-from firescribe.steps.model_info import HUB_REPOS
-from firescribe.text.punctuation import PunctuationParams
+from firescribe.engines.backends import whisper
 from firescribe.plumbing.samples import SampleSheetError, load_samples
 from firescribe.settings import SCHEMA, VADS, resolve_vad_model, vad_options
+from firescribe.steps.model_info import HUB_REPOS
+from firescribe.steps.vad import engine_class
+from firescribe.text.hotwords import HotwordsError, read_hotwords
+from firescribe.text.punctuation import MODEL_FILES as PUNC_FILES
+from firescribe.text.punctuation import PunctuationParams
 
 
 class PreflightError(RuntimeError):
@@ -109,8 +113,6 @@ def _option_paths(schema: dict, prefix: tuple = ()) -> list[tuple[str, ...]]:
 def _closest(name: str, paths: list[tuple[str, ...]], within: tuple[str, ...]) -> tuple[str, ...] | None:
     """The valid option ``name`` most likely means: a close name in its own section, else the
     same or a close name in another section (``threads`` -> ``asr.threads``)."""
-    import difflib
-
     same = [p for p in paths if p[-1] == name]
     if same:
         return same[0]
@@ -245,8 +247,6 @@ WHISPER_HELP = "give a CTranslate2 model folder (model.bin, config.json), a fast
 def vad_problems(config: dict, name: str) -> list[str]:
     """What keeps VAD ``name``'s model from running (its engine's ``problems``); nothing for a
     VAD whose model is in its wheel."""
-    from firescribe.steps.vad import engine_class
-
     facts = VADS[name]
     if facts.download is None:
         return []
@@ -255,8 +255,6 @@ def vad_problems(config: dict, name: str) -> list[str]:
 
 
 def whisper_problem(model: str) -> str | None:
-    from firescribe.engines.backends import whisper
-
     bundled = {whisper.BUNDLED: None, whisper.BUNDLED_BASE: whisper.BASE_FILES}
     if model.startswith("bundled:"):
         if model not in bundled:
@@ -274,7 +272,7 @@ def whisper_problem(model: str) -> str | None:
         problem = folder_problem(str(Path(model).expanduser()), WHISPER_FILES)
         return f"whisper model folder {model!r} (whisper.model) {problem}; {WHISPER_HELP}" if problem else None
     if "/" not in model:  # a faster-whisper model name (a hub repo "owner/name" is taken as it is)
-        from faster_whisper.utils import available_models
+        from faster_whisper.utils import available_models  # faster_whisper: ~160 ms, only for a model name
 
         if model not in available_models():
             return f"whisper.model {model!r} is not a faster-whisper model name ({', '.join(available_models())}); {WHISPER_HELP}"
@@ -306,8 +304,6 @@ def inspect(config: dict):
         found.append(whisper_problem(config["whisper"]["model"]))
     found += vad_problems(config, resolve_vad_model(config, [] if samples is None else samples["language"]))
     if PunctuationParams(**config["punctuation"]).applies_to(backend):
-        from firescribe.text.punctuation import MODEL_FILES as PUNC_FILES
-
         model_dir = config["punctuation"]["model_dir"]
         found.append(released_folder_problem("FireRedPunc", "punctuation.model_dir", model_dir, PUNC_FILES, ("fireredpunc",)))
     return samples, [p for p in found if p]

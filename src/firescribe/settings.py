@@ -26,15 +26,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from snakemake.utils import validate
+
+from firescribe.engines.fireredvad import FireRedVadParams
+from firescribe.engines.silero import VadParams
+from firescribe.plumbing.params import rule_params
+from firescribe.plumbing.shards import ShardParams
+from firescribe.steps.plan import PlanParams
 from firescribe.text.chinese import ChineseParams
 from firescribe.text.cues import CueParams
-from firescribe.engines.fireredvad import FireRedVadParams
 from firescribe.text.guard import GuardParams, ReadableParams
-from firescribe.plumbing.params import rule_params
-from firescribe.steps.plan import PlanParams
 from firescribe.text.punctuation import PunctuationParams
-from firescribe.plumbing.shards import ShardParams
-from firescribe.engines.silero import VadParams
 
 SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schemas" / "config.schema.yaml"
 
@@ -379,8 +381,6 @@ def section(cls, values: dict):
 def default_config(**given) -> dict:
     """A config of the schema's defaults, with ``given`` on top (a section given is filled
     in by the schema too)."""
-    from snakemake.utils import validate
-
     config = {"input": "", "backend": "whisper", **given}
     validate(config, str(SCHEMA), set_default=True)
     return config

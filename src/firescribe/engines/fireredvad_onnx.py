@@ -99,7 +99,7 @@ def block_filter(taps: np.ndarray, n1: int) -> np.ndarray:
 
 def dfsmn_graph(models: dict[str, Dfsmn]) -> bytes:
     """The serialized ONNX model running each of ``models`` on the one filterbank input."""
-    import onnx
+    import onnx  # ~0.7 s: only where a VAD session is built (settings import this module)
     from onnx import TensorProto, helper, numpy_helper
 
     nodes, inits = [], []

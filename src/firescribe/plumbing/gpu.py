@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+# torch (~1 s) is imported where used: the Snakefile's parse imports this module (is_gpu_chunk)
 
 
 def is_gpu_chunk(chunk: int, device: str, gpu_share: float) -> bool:
@@ -84,8 +87,6 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def release_gpu_memory() -> None:
     """Return PyTorch's cached, now unused GPU memory to the driver (no-op without CUDA)."""
-    import gc
-
     import torch
 
     gc.collect()

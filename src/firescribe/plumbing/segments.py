@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 from firescribe.plumbing.io import write_text
 
-
 # a shard's TSV: sample, start, end per speech segment; FireRedVAD's adds a fourth column,
 # the segment's label (speech, or an event heard instead of speech: not transcribed) or, for
 # the event model's spans, EVENT_PREFIX + the event

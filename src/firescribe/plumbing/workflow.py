@@ -7,13 +7,13 @@ import logging
 import os
 import sys
 
+from firescribe.console import VERBOSE_ENV
+
 
 def setup_logging(log_path: str | None) -> None:
     """Log everything (INFO and up, libraries' too) to the job's log file; the console shows
     warnings and errors only, or everything in a run started with ``snakemake --verbose``
     (firescribe.console)."""
-    from firescribe.console import VERBOSE_ENV
-
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING if os.environ.get(VERBOSE_ENV) == "0" else logging.INFO)
     handlers: list[logging.Handler] = [console]

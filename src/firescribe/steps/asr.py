@@ -19,15 +19,17 @@ from dataclasses import asdict
 
 import numpy as np
 
-from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm, read_span
+from firescribe.engines.backends import load_backend
 from firescribe.engines.backends.base import Backend
-from firescribe.text.guard import GuardParams, guard_unit
-from firescribe.text.hotwords import Hotword
+from firescribe.plumbing import gpu as gpus
 from firescribe.plumbing.gpu import is_out_of_memory, release_gpu_memory
 from firescribe.plumbing.io import read_json, write_json
-from firescribe.steps.plan import FILE_GAP_S, Stitching, make_batches
-from firescribe.settings import BACKENDS, AsrSettings, Placement
+from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm, read_span
 from firescribe.plumbing.store import Store, entry_key, workflow_store
+from firescribe.settings import BACKENDS, AsrSettings, Placement
+from firescribe.steps.plan import FILE_GAP_S, Stitching, make_batches
+from firescribe.text.guard import GuardParams, guard_unit
+from firescribe.text.hotwords import Hotword
 
 log = logging.getLogger(__name__)
 
@@ -337,9 +339,6 @@ def asr_decoder(
     job claims a free GPU slot (not under Slurm, which assigns the GPU itself), keeps inside its
     memory budget, and falls back to the CPU on out-of-memory; with no free slot or no CUDA it
     runs on the CPU."""
-    from firescribe.engines.backends import load_backend
-    from firescribe.plumbing import gpu as gpus
-
     def load(device: str) -> Backend:
         return load_backend(asr.backend, asr.options, threads=threads, device=device, hotwords=hotwords)
 

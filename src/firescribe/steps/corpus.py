@@ -6,9 +6,9 @@ import logging
 
 import pandas as pd
 
-from firescribe.text.accuracy import Score, score, total
-from firescribe.steps.extract import STATUS_FAILED, STATUSES, AudioTrack
 from firescribe.plumbing.io import atomic_path, read_json
+from firescribe.steps.extract import STATUS_FAILED, STATUSES, AudioTrack
+from firescribe.text.accuracy import Score, score, total
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,17 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import struct
 import subprocess
+import tempfile
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from firescribe.engines.silero import FRAME, silero_session, speech_probabilities
 from firescribe.plumbing.io import atomic_path, read_json, write_json
 from firescribe.plumbing.pcm import SAMPLE_RATE, num_samples, open_pcm, to_float
 from firescribe.plumbing.store import Store, entry_key, media_identity, workflow_store
@@ -77,7 +81,7 @@ def ffmpeg_exe() -> str:
     exe = shutil.which("ffmpeg")
     if exe:
         return exe
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # only without a system ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -247,7 +251,7 @@ def probe_tracks(src: str) -> list[AudioTrack]:
     if header:
         return [AudioTrack(0, "", header["codec"], header["channels"], False, 0.0)]
     try:
-        import av
+        import av  # PyAV (~60 ms): steps that read this module's constants never probe
 
         options = {"protocol_whitelist": "file", "format_whitelist": SAFE_DEMUXERS}
         with av.open("file:" + str(Path(src).resolve()), options=options) as c:
@@ -268,10 +272,6 @@ def probe_tracks(src: str) -> list[AudioTrack]:
 def track_speech(src: str, tracks: list[AudioTrack]) -> None:
     """Set each track's ``speech_s``: silero's speech frames in its first SPEECH_PROBE_S
     seconds (all tracks decoded by one ffmpeg run)."""
-    import tempfile
-
-    from firescribe.engines.silero import FRAME, silero_session, speech_probabilities
-
     with tempfile.TemporaryDirectory(prefix="firescribe-tracks-") as tmp:
         outs = [str(Path(tmp) / f"{t.index}.wav") for t in tracks]
         cmd = ffmpeg_input(src)
@@ -347,8 +347,6 @@ def wav_header(path: str) -> dict | None:
     """A RIFF WAV's header: ``channels``, ``codec`` (as ffmpeg names it), and ``declared``
     and ``present`` seconds of sample data (what the header promises, what the file holds);
     None for any other file (or a WAV of a kind ffmpeg must read itself)."""
-    import struct
-
     try:
         size = Path(path).stat().st_size
         with open(path, "rb") as f:
@@ -442,8 +440,6 @@ def apart_tracks(src: str, tmp: Path, tracks: list[AudioTrack]) -> tuple[subproc
     """Decode every track (each from the media's start, mixed down) and write them to ``tmp``
     one after the other, each padded to the longest, APART_GAP_S of silence between them: the
     samples of the longest, and the ``apart`` record."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="firescribe-tracks-", dir=tmp.parent) as folder:
         outs = [Path(folder) / f"{t.index}.wav" for t in tracks]
         cmd = ffmpeg_input(src)
@@ -556,8 +552,6 @@ def extract_shard(
     whose WAV and JSON are in the per-file ``store`` (firescribe.plumbing.store; "workflow": the
     workflow's, where ``audio_dir`` is ``results/work/audio/<shard>``) for the same media
     (path, size, mtime) and options is linked from there, not decoded again."""
-    from concurrent.futures import ThreadPoolExecutor
-
     if store == "workflow":
         store = workflow_store(audio_dir, depth=2)
     Path(audio_dir).mkdir(parents=True, exist_ok=True)

@@ -13,19 +13,23 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-
 from firescribe import __version__
-from firescribe.text.cues import CueParams, build_cues, wrap
-from firescribe.steps.extract import SPEECH_S, STATUS_EMPTY, STATUS_OK
-from firescribe.text.guard import GuardParams, ReadableParams, event_over, event_record, file_scripts, hold_back, language_scripts, unit_text
 from firescribe.plumbing.io import dumps_json, read_json, write_text
 from firescribe.plumbing.loudness import Loudness
-from firescribe.text.punctuation import PunctuationParams
+from firescribe.plumbing.segments import read_events, read_segments
+from firescribe.steps.extract import SPEECH_S, STATUS_EMPTY, STATUS_OK
 from firescribe.text import plain_text
+from firescribe.text.chinese import ChineseParams, convert_doc
+from firescribe.text.cues import CueParams, build_cues, wrap
+from firescribe.text.guard import GuardParams, ReadableParams, event_over, event_record, file_scripts, hold_back, language_scripts, unit_text
+from firescribe.text.punctuation import FireRedPunc, PunctuationParams, punctuate_segments
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("json", "txt", "srt", "vtt", "tsv")  # the transcript files of each input
 
@@ -208,7 +212,7 @@ def merge_transcript(
 
 def subtitles(doc: dict, fmt: str, cue: CueParams) -> str:
     """SRT or VTT of the transcript's cues, each broken into lines (``wrap``)."""
-    import pysubs2  # here: the settings that import this module are read by every job
+    import pysubs2  # here: the Snakefile's parse imports this module (the transcripts' paths)
 
     subs = pysubs2.SSAFile()
     for s in doc["segments"]:
@@ -267,11 +271,6 @@ def run_merge(
     """Merge each file of a shard from the shard's ASR chunks; with ``punctuation`` (its
     ``model_dir`` set), FireRedPunc (loaded once) punctuates them; ``readable``: the units a
     viewer cannot read in the shard's ``language`` become markers (``merge_transcript``)."""
-    import logging
-
-    from firescribe.text.chinese import ChineseParams, convert_doc
-    from firescribe.plumbing.segments import read_events, read_segments
-
     plan = read_json(plan_json)
     speech = read_segments(segments_tsv)
     # FireRedVAD's event model: what it heard, for every file (nothing heard: empty lists)
@@ -285,8 +284,6 @@ def run_merge(
             engines.setdefault(u["sample"], doc["engine"])
     punctuate = None
     if punctuation is not None and punctuation.applies_to(params["asr"]["backend"]) and any(u["segments"] for d in chunks for u in d["units"]):
-        from firescribe.text.punctuation import FireRedPunc, punctuate_segments
-
         model = FireRedPunc(punctuation.model_dir, punctuation.precision)
         punctuate = lambda segments: punctuate_segments(model, segments, punctuation)  # noqa: E731
     docs = {}
@@ -302,7 +299,7 @@ def run_merge(
             args = (sample, info, n_units, units[sample], engines.get(sample), params, cue, speech.get(sample, []), Loudness.of_wav(f.wav), punctuate, sample_heard, readable, language)
             write_outputs(convert_doc(merge_transcript(*args, track=track), chinese), track_outputs(f.out, track), cue)
         docs[sample] = doc
-        logging.getLogger(__name__).info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
+        log.info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
     return docs
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from firescribe.engines.backends import engine_class
 from firescribe.plumbing.checksum import dir_checksum
 from firescribe.settings import BACKENDS, BackendOptions
 
@@ -20,8 +21,6 @@ def model_info(backend: str, options: BackendOptions) -> dict:
     """Backend, model id, a checksum of the model files and whether the model gives word times
     (whisper; FireRedASR2-AED through its CTC head; not FireRedASR-AED v1). The weights are
     not loaded (a FireRedASR checkpoint is memory-mapped to read its parameter names)."""
-    from firescribe.engines.backends import engine_class
-
     engine = engine_class(backend)
     model, path, files = engine.model_files(options)
     word_times = BACKENDS[backend].word_times
@@ -36,7 +35,7 @@ def download(name: str, target: str | Path) -> Path:
     if name not in HUB_REPOS:
         raise SystemExit(f"unknown model {name!r}; known: {', '.join(HUB_REPOS)}")
     target = Path(target)
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import snapshot_download  # ~190 ms: the Snakefile's parse imports this module
 
     repo, files = HUB_REPOS[name]
     try:

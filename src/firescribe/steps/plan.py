@@ -25,12 +25,17 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
-from firescribe.plumbing.pcm import SAMPLE_RATE
+from firescribe.plumbing.io import write_json
 from firescribe.plumbing.loudness import frame_energy, quietest
+from firescribe.plumbing.pcm import SAMPLE_RATE, open_pcm
+from firescribe.plumbing.segments import read_segments
+
+log = logging.getLogger(__name__)
 
 Span = tuple[float, float]
 # silence put between the units of different files that share a model input: a pause the
@@ -228,12 +233,6 @@ def run_plan(wavs: dict[str, str], segments_tsv: str, out_json: str, params: Pla
     without ``word_times`` (``PlanParams.for_model``); write
     ``{"samples": {sample: {"units": [[[start, end], ...], ...]}}, "inputs": [[[sample, unit],
     ...], ...], "chunks": [[input ids], ...]}``."""
-    import logging
-
-    from firescribe.plumbing.pcm import open_pcm
-    from firescribe.plumbing.io import write_json
-    from firescribe.plumbing.segments import read_segments
-
     params = params.for_model(word_times)
     plan: dict = {"samples": {}, "inputs": [], "chunks": []}
     units: list[list] = []  # [sample, unit index] in shard order
@@ -249,7 +248,7 @@ def run_plan(wavs: dict[str, str], segments_tsv: str, out_json: str, params: Pla
     plan["inputs"] = [[units[i] for i in group] for group in pack_inputs(seconds, params.max_unit_s, params.pack_files)]
     plan["chunks"] = make_chunks([input_seconds(plan, m) for m in plan["inputs"]], params.chunk_s)
     write_json(out_json, plan)
-    logging.getLogger(__name__).info(
+    log.info(
         "plan %s: %d files, %d segments -> %d units (%.1f s of audio, %s) -> %d inputs%s -> %d chunks",
         out_json,
         len(wavs),

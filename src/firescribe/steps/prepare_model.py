@@ -26,16 +26,12 @@ from pathlib import Path
 
 import torch
 
-from firescribe.engines.fireredasr.errors import ModelFileError
 from firescribe.engines.fireredasr.export import export_onnx, quantize_int8
 from firescribe.engines.fireredasr.loader import check_model_dir, load_checkpoint, load_model_dir
-from firescribe.engines.fireredasr.model import AedConfig
+from firescribe.engines.fireredasr.prepared import MANIFEST
 from firescribe.settings import FIREREDASR_VARIANTS
 
 log = logging.getLogger(__name__)
-
-MANIFEST = "manifest.json"
-
 
 def prepare(model_dir: str | Path, out_dir: str | Path, variant: str) -> dict:
     """Write the prepared folder ``out_dir`` for ``variant`` of the model in ``model_dir``."""
@@ -76,20 +72,3 @@ def prepare(model_dir: str | Path, out_dir: str | Path, variant: str) -> dict:
     os.replace(tmp, out)
     log.info("prepared %s in %s (%.0f s)", variant, out, manifest["seconds"])
     return manifest
-
-
-def read_manifest(prepared_dir: str | Path, variant: str) -> tuple[dict, AedConfig]:
-    """The manifest of a prepared folder, checked to be for ``variant``."""
-    path = Path(prepared_dir) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        cfg = AedConfig(**manifest["config"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(path, f"not a prepared model folder ({type(exc).__name__}: {exc}); rerun the prepare_model step") from exc
-    if manifest.get("variant") != variant:
-        raise ModelFileError(path, f"prepared for {manifest.get('variant')!r}, not {variant!r}; rerun the prepare_model step")
-    if manifest.get("format", 1) != FIREREDASR_VARIANTS[variant]:
-        raise ModelFileError(
-            path, f"prepared in format {manifest.get('format', 1)}, this firescribe reads {FIREREDASR_VARIANTS[variant]}; rerun the prepare_model step"
-        )
-    return manifest, cfg

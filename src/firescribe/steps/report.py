@@ -17,11 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from firescribe.steps.extract import STATUS_EMPTY, STATUS_FAILED, STATUS_OK, STATUSES  # noqa: E402
-from firescribe.steps.corpus import plural  # noqa: E402
 from firescribe.plumbing.io import atomic_path, read_json, write_text  # noqa: E402
-from firescribe.steps.plan import input_seconds, input_spans, plan_units, unit_seconds  # noqa: E402
 from firescribe.plumbing.segments import read_segments  # noqa: E402
+from firescribe.steps.corpus import corpus_scores, plural  # noqa: E402
+from firescribe.steps.extract import STATUS_EMPTY, STATUS_FAILED, STATUS_OK, STATUSES  # noqa: E402
+from firescribe.steps.plan import input_seconds, input_spans, plan_units, unit_seconds  # noqa: E402
 
 STAGES = ["extract", "vad", "plan", "model_info", "prepare_model", "asr", "merge", "corpus"]
 STATUS_COLOURS = {STATUS_OK: "#2b8a3e", STATUS_EMPTY: "#868e96", STATUS_FAILED: "#c92a2a"}
@@ -202,8 +202,6 @@ def files_html(files: pd.DataFrame, scores: dict, path: str, guarded: pd.DataFra
 def run_report(
     corpus_parquet: str, vad_tsvs: list[str], plan_jsons: list[str], transcript_jsons: list[str], benchmark_dir: str, out: dict[str, str]
 ) -> None:
-    from firescribe.steps.corpus import corpus_scores
-
     corpus = pd.read_parquet(corpus_parquet)
     files = file_table(corpus, benchmark_dir, plan_jsons)
     plot_timeline(files, {s: segs for tsv in vad_tsvs for s, segs in read_segments(tsv).items()}, out["timeline"])

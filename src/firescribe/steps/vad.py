@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -14,8 +15,8 @@ from threadpoolctl import threadpool_limits
 
 from firescribe.plumbing.pcm import open_pcm
 from firescribe.plumbing.segments import write_segments
-from firescribe.settings import VADS, vad_from_params
 from firescribe.plumbing.store import Store, content_digest, entry_key, workflow_store
+from firescribe.settings import VADS, vad_from_params
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ def detect_files(wavs: dict[str, str], detect, workers: int, describe) -> dict:
     """``detect(wav)`` for each file of a shard (``wavs``: sample -> WAV), ``workers`` files at
     once (threads: the models run without Python's lock); each result logged as ``describe``
     says. Sample -> result, in the shard's order."""
-    from concurrent.futures import ThreadPoolExecutor
-
     found = {}
     # one thread a file: numpy's BLAS (FireRedVAD's filterbank) at one thread too; with the
     # job's threads (pin_threads) each file's products spun that many threads (a job of 2 files

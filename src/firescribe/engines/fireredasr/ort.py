@@ -23,7 +23,7 @@ from firescribe.engines.fireredasr.model import AedConfig, search
 
 
 def session(path: Path, threads: int):
-    import onnxruntime as ort
+    import onnxruntime as ort  # ~85 ms: the backend imports this module for its torch runtime too
 
     if not path.is_file():
         raise ModelFileError(path, "missing; run the workflow's prepare_model step to create it")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import sentencepiece
+
 from firescribe.engines.fireredasr.errors import ModelFileError
 
 SPM_SPACE = "\u2581"
@@ -55,8 +57,6 @@ class TextTokenizer:
         self.ids = {token: i for i, token in enumerate(tokens.id2token)}
         self.sp = None
         if spm_model and Path(spm_model).is_file() and Path(spm_model).stat().st_size > 0:
-            import sentencepiece
-
             self.sp = sentencepiece.SentencePieceProcessor(model_file=str(spm_model))
 
     def tokenize(self, text: str) -> list[str]:
