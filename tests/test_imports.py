@@ -220,7 +220,8 @@ def test_the_heavy_firescribe_modules_are_heavy_and_the_snakefile_parse_is_light
     """A firescribe module imported inside functions for its cost does import a heavy
     library; what the Snakefile imports when it is parsed (rules/common.smk's modules, the
     preflight, the console) imports none of torch, onnx, transformers, faster_whisper,
-    onnxruntime: `snakemake -n` on a big corpus stays quick."""
+    onnxruntime: `snakemake -n` on a big corpus stays quick; nor does a per-shard step's job
+    start with them (a job imports its step's module first)."""
     import subprocess
     import sys
 
@@ -232,3 +233,6 @@ def test_the_heavy_firescribe_modules_are_heavy_and_the_snakefile_parse_is_light
         assert loaded(module) & set(HEAVY), module
     parse = "firescribe.preflight, firescribe.console, firescribe.plumbing.gpu, firescribe.steps.merge, firescribe.plumbing.shards, firescribe.settings"
     assert loaded(parse) & {"torch", "onnx", "transformers", "faster_whisper", "onnxruntime", "fireredvad", "huggingface_hub", "wetext", "av"} == set()
+    # a job of the per-shard steps starts without any of them, nor pandas (each job paid ~0.2 s)
+    steps = "firescribe.steps.extract, firescribe.steps.vad, firescribe.steps.plan, firescribe.steps.asr, firescribe.steps.merge"
+    assert loaded(steps) & set(HEAVY) == set()

@@ -25,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the sample table's type only: settings import this module in every job
+    import pandas as pd
 
 MB = 1 << 20
 # files an extract or VAD job handles at once (a thread each: ffmpeg processes, onnxruntime
