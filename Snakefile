@@ -30,7 +30,7 @@ include: "rules/common.smk"
 rule all:
     input:
         # each shard's list of files; its transcripts results/transcripts/{sample}.{ext}
-        # are written beside it (firescribe.steps.merge.transcripts_param)
+        # are written beside it (firescribe.plumbing.outputs.transcripts_param)
         [merged_record(shard) for shard in SHARDS],
         "results/corpus.tsv",
         "results/corpus.parquet",

@@ -5,8 +5,7 @@ from snakemake.utils import min_version, validate
 
 from firescribe.console import set_strict
 from firescribe.plumbing.gpu import is_gpu_chunk
-from firescribe.steps.merge import (
-    FORMATS,
+from firescribe.plumbing.outputs import (
     forget_incomplete_merge,
     merged_record,
     transcript_paths,

@@ -9,7 +9,7 @@ rule merge:
         chunks=chunk_results,
         punctuation_model=punctuation_model_files,
         # none; a real run (not a dry run, --lint, --report or a cluster job) merges again a
-        # shard one of whose transcripts was deleted (firescribe.steps.merge.forget_incomplete_merge)
+        # shard one of whose transcripts was deleted (firescribe.plumbing.outputs.forget_incomplete_merge)
         forget=lambda wildcards: (
             forget_incomplete_merge(wildcards.shard, members(wildcards))
             if workflow.is_main_process
@@ -19,7 +19,7 @@ rule merge:
         ),
     output:
         # sample, status, reason per file; the transcripts are written beside it, atomically
-        # (a job may serve thousands of files: see firescribe.steps.merge.transcripts_param)
+        # (a job may serve thousands of files: see firescribe.plumbing.outputs.transcripts_param)
         files=merged_record("{shard}"),
     log:
         "results/logs/merge/{shard}.log",

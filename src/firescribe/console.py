@@ -26,10 +26,11 @@ import shutil
 import sys
 import time
 
+from firescribe.plumbing.outputs import TRANSCRIPTS
+
 # the jobs' consoles (firescribe.plumbing.workflow.setup_logging): "1" with snakemake --verbose
 VERBOSE_ENV = "FIRESCRIBE_VERBOSE"
 TABLE = "results/corpus.tsv"
-TRANSCRIPTS = "results/transcripts"
 
 # Snakemake's own job chatter: its log events (snakemake_interface_logger_plugins.common.LogEvent
 # values) and scheduler lines; progress, job counts, warnings and errors pass

@@ -1,6 +1,6 @@
 """The merge step: a file's chunk results into its transcript document (JSON) and the files
-made from it (TXT, SRT, VTT, TSV); and where the workflow keeps them (``transcript_paths``,
-``merged_record``, ``transcripts_param``, ``forget_incomplete_merge``).
+made from it (TXT, SRT, VTT, TSV), and the shard's merge record; where the workflow keeps
+them is firescribe.plumbing.outputs.
 
 Times are on the original media's timeline. Subtitle cues are laid out by
 ``firescribe.text.cues`` (cut from word timestamps when the backend gives them, at pauses,
@@ -11,12 +11,12 @@ run-specific data (time, host), so the same input and config give byte-identical
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import pysubs2
 
 from firescribe import __version__
 from firescribe.plumbing.io import dumps_json, read_json, write_text
@@ -30,8 +30,6 @@ from firescribe.text.guard import GuardParams, ReadableParams, event_over, event
 from firescribe.text.punctuation import FireRedPunc, PunctuationParams, punctuate_segments
 
 log = logging.getLogger(__name__)
-
-FORMATS = ("json", "txt", "srt", "vtt", "tsv")  # the transcript files of each input
 
 
 def held_back_units(
@@ -212,8 +210,6 @@ def merge_transcript(
 
 def subtitles(doc: dict, fmt: str, cue: CueParams) -> str:
     """SRT or VTT of the transcript's cues, each broken into lines (``wrap``)."""
-    import pysubs2  # here: the Snakefile's parse imports this module (the transcripts' paths)
-
     subs = pysubs2.SSAFile()
     for s in doc["segments"]:
         lines = wrap(s["text"], cue)
@@ -234,7 +230,7 @@ def segments_tsv(doc: dict) -> str:
 
 
 def write_outputs(doc: dict, out: dict[str, str], cue: CueParams) -> None:
-    """``out`` maps format (``FORMATS``) to a path; each written atomically."""
+    """``out`` maps format (``firescribe.plumbing.outputs.FORMATS``) to a path; each written atomically."""
     text = doc["text"]
     contents = {
         "json": dumps_json(doc),
@@ -301,66 +297,6 @@ def run_merge(
         docs[sample] = doc
         log.info("merge %d/%d: %s %s, %d cues", i, len(files), sample, doc["status"], len(doc["segments"]))
     return docs
-
-
-TRANSCRIPTS = "results/transcripts"  # the transcripts' folder, under the working directory
-
-
-def transcript_paths(sample: str) -> dict[str, str]:
-    """A file's transcripts, format -> path."""
-    return {fmt: f"{TRANSCRIPTS}/{sample}.{fmt}" for fmt in FORMATS}
-
-
-def merged_record(shard: str) -> str:
-    """The merge job's declared output for a shard (``write_merged``)."""
-    return f"results/work/merged/{shard}.tsv"
-
-
-@functools.lru_cache(maxsize=1)
-def _transcripts_listing(mtime_ns: int) -> frozenset[str]:
-    """The transcripts folder's names as of its modification time ``mtime_ns``: read once
-    per change of the folder, not once per shard (50,000 names take ~20 ms to list)."""
-    return frozenset(os.listdir(TRANSCRIPTS))
-
-
-def missing_transcripts(samples: list[str]) -> list[str]:
-    """The transcripts of these files that are not there (someone deleted them)."""
-    try:
-        present = _transcripts_listing(os.stat(TRANSCRIPTS).st_mtime_ns)
-    except FileNotFoundError:
-        present = frozenset()
-    return [p for s in samples for p in transcript_paths(s).values() if os.path.basename(p) not in present]
-
-
-def transcripts_param(samples: list[str], dry_run: bool) -> dict:
-    """The merge rule's ``transcripts`` param: sample -> format -> path; in a dry run, with
-    the missing ones under ``MISSING`` if there are any, so that the dry run lists the merge
-    (Snakemake re-runs a job whose params changed) and writes nothing. A real run records
-    the param as it always was: ``forget_incomplete_merge`` has it merge again.
-
-    Transcripts are not declared as Snakemake outputs: Snakemake checks every declared
-    output of a job against every target, so merge jobs that each write thousands of files
-    would make building the DAG quadratic in the corpus. A merge job declares its shard's
-    record instead, and writes the transcripts beside it."""
-    paths = {sample: transcript_paths(sample) for sample in samples}
-    missing = missing_transcripts(samples) if dry_run else []
-    return {**paths, MISSING: missing} if missing else paths
-
-
-# the key of ``transcripts_param`` that lists missing transcripts (no sample is named so:
-# firescribe.plumbing.samples keeps letters, digits, '.', '-' and '_')
-MISSING = "(missing)"
-
-
-def forget_incomplete_merge(shard: str, samples: list[str]) -> list[str]:
-    """For a real run (never a dry run, ``--lint`` or ``--report``: the rule calls it only
-    when executing): remove the merge record of a shard one of whose transcripts is missing,
-    so that Snakemake merges it again as it would redo a deleted output. Called as an input
-    function (before Snakemake looks at the record); no input: []."""
-    record = merged_record(shard)
-    if os.path.exists(record) and missing_transcripts(samples):
-        os.remove(record)
-    return []
 
 
 def write_merged(path: str, docs: dict[str, dict]) -> None:
